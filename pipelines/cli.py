@@ -1,0 +1,247 @@
+"""The ``soleflipper`` command line: database, demo, imports, runs and summaries.
+
+Every command works on the same settings as the Dagster code location, so what the CLI loads
+is what the UI shows. Nothing here prints a password: URLs are redacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from soleflipper.settings import PROJECT_ROOT, Settings, load_settings
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def prepare_environment(settings: Settings, start_database: bool = True) -> None:
+    """Start/create what the pipeline needs and export the variables Dagster and dbt read."""
+    import psycopg
+
+    from resources.postgres import provision
+    from resources.warehouse import ensure_meta_tables
+
+    if start_database:
+        provision(settings)
+
+        with psycopg.connect(settings.warehouse_url) as conn:
+            ensure_meta_tables(conn)
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    template = (PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8")
+    target = home / "dagster.yaml"
+    if not target.exists() or target.read_text(encoding="utf-8") != template:
+        target.write_text(template, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["SOLEFLIPPER_DAGSTER_STORAGE_URL"] = settings.dagster_storage_url
+    # dagster-dbt and subprocesses find `dbt` and `dagster` beside this interpreter.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+# --------------------------------------------------------------------------- db commands
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from resources.postgres import LocalCluster, redact_url, resolve_server
+
+    if args.action == "url":
+        _out(settings.dagster_storage_url if args.dagster else settings.warehouse_url)
+        return 0
+    if not settings.uses_local_cluster:
+        _out(f"Using the server in SOLEFLIPPER_DATABASE_URL: {redact_url(settings.warehouse_url)}")
+        _out("(the project-local cluster is only used when that variable is unset)")
+        return 0
+    cluster = LocalCluster(settings.pgdata, settings.local_pg_port, settings.local_pg_version)
+    if args.action == "start":
+        resolve_server(settings)
+        _out(f"PostgreSQL {settings.local_pg_version} running on 127.0.0.1:{settings.local_pg_port} "
+             f"(data in {settings.pgdata})")
+    elif args.action == "stop":
+        cluster.stop()
+        _out("PostgreSQL stopped")
+    elif args.action == "status":
+        status = cluster.status()
+        state = f"running (pid {status.pid})" if status.running else "stopped"
+        _out(f"local PostgreSQL {status.version}: {state}, port {status.port}, data {status.pgdata}")
+    return 0
+
+
+# --------------------------------------------------------------------------- demo, import, run
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from soleflipper.demo_data import write_demo_reports
+
+    folder = settings.import_folder("stockx_sales_report")
+    paths = write_demo_reports(folder, n_sales=args.sales, seed=args.seed)
+    for path in paths:
+        _out(f"wrote {path}")
+    return 0
+
+
+def _progress_bar(path: Path):
+    from tqdm import tqdm
+
+    bar = tqdm(desc=path.name, unit=" rows", disable=not sys.stderr.isatty(), leave=False)
+
+    def update(rows_read: int) -> None:
+        bar.update(rows_read - bar.n)
+
+    return bar, update
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    import psycopg
+
+    from resources.warehouse import LoadError, load_file
+    from soleflipper.formats import load_format
+
+    prepare_environment(settings)
+    fmt = load_format(args.format)
+    failed = 0
+    with psycopg.connect(settings.warehouse_url) as conn:
+        for raw_path in args.paths:
+            path = Path(raw_path)
+            bar, update = _progress_bar(path)
+            try:
+                result = load_file(conn, fmt, path, progress=update)
+            except LoadError as exc:
+                bar.close()
+                _out(f"FAILED {exc}")
+                failed += 1
+                continue
+            bar.close()
+            _out(f"{path}: read {result.rows_read} rows: {result.rows_loaded} loaded "
+                 f"({result.rows_changed} changed), {result.rows_duplicate} skipped as duplicate, "
+                 f"{result.rows_quarantined} quarantined" + (" (file already loaded)" if result.skipped_file else ""))
+            for err in result.sample_errors:
+                _out(f"  line {err.line}, field {err.field or '-'}: {err.reason}")
+            if result.rows_quarantined > len(result.sample_errors):
+                _out(f"  ... see raw.quarantine (batch {result.batch_id}) for all {result.rows_quarantined}")
+    if not args.no_build and not failed:
+        ok = materialize(["downstream_of_raw", fmt.table])
+        return 0 if ok else 1
+    return 1 if failed else 0
+
+
+def materialize(selection: Sequence[str]) -> bool:
+    """Run assets through the Dagster instance, so the runs show up in the UI."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    if selection[0] == "downstream_of_raw":
+        key = dg.AssetKey(["raw", selection[1]])
+        job = dg.define_asset_job("cli_build_downstream", selection=dg.AssetSelection.assets(key).downstream()
+                                  - dg.AssetSelection.assets(key))
+        job_def = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).get_job_def("cli_build_downstream")
+    else:
+        job_def = defs.get_job_def(selection[0])
+    result = job_def.execute_in_process(instance=instance, raise_on_error=False)
+    return result.success
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    prepare_environment(settings)
+    if not args.no_demo:
+        cmd_demo(argparse.Namespace(sales=args.sales, seed=args.seed), settings)
+    _out("Materializing every asset (ingest, dbt build, KPI views)...")
+    ok = materialize(["refresh_everything"])
+    _out()
+    cmd_summary(args, settings)
+    _out()
+    if not ok:
+        _out("The run FAILED: open the Dagster UI (make dev) to see which asset and why.")
+        return 1
+    _out("Done. Open the Dagster UI with `make dev`, then http://127.0.0.1:3000")
+    _out(f"Warehouse URL for psql and BI tools: `soleflipper db-url` ({_redacted(settings)})")
+    return 0
+
+
+def _redacted(settings: Settings) -> str:
+    from resources.postgres import redact_url
+
+    return redact_url(settings.warehouse_url)
+
+
+def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.summary import warehouse_summary
+
+    _out(warehouse_summary(settings.warehouse_url))
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
+    prepare_environment(settings)
+    dagster = shutil.which("dagster") or str(Path(sys.executable).parent / "dagster")
+    command = [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
+    _out(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)")
+    return subprocess.call(command, cwd=PROJECT_ROOT)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="soleflipper", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the warehouse database (local cluster or SOLEFLIPPER_DATABASE_URL)")
+    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db.add_argument("--dagster", action="store_true", help="with url: Dagster's storage database instead")
+    db.set_defaults(func=cmd_db)
+
+    db_url = sub.add_parser("db-url", help="print the warehouse URL (for psql and BI tools)")
+    db_url.add_argument("--dagster", action="store_true", help="Dagster's run/event storage database")
+    db_url.set_defaults(func=cmd_db, action="url")
+
+    setup = sub.add_parser("setup", help="start the database, create databases and tables")
+    setup.set_defaults(func=lambda a, s: (prepare_environment(s), _out("ready"))[1] or 0)
+
+    demo = sub.add_parser("demo", help="write the synthetic demo export files into the import folders")
+    demo.add_argument("--sales", type=int, default=2000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
+
+    imp = sub.add_parser("import", help="load export files (same code as the sensor) and rebuild")
+    imp.add_argument("paths", nargs="+", help="files to load")
+    imp.add_argument("--format", default="stockx_sales_report", help="file format (soleflipper/formats/*.yaml)")
+    imp.add_argument("--no-build", action="store_true", help="only load; do not rebuild the warehouse models")
+    imp.set_defaults(func=cmd_import)
+
+    run = sub.add_parser("run", help="demo data (unless --no-demo), materialize everything, print a summary")
+    run.add_argument("--no-demo", action="store_true")
+    run.add_argument("--sales", type=int, default=2000)
+    run.add_argument("--seed", type=int, default=7)
+    run.set_defaults(func=cmd_run)
+
+    summary = sub.add_parser("summary", help="rows per table and headline KPIs")
+    summary.set_defaults(func=cmd_summary)
+
+    dev = sub.add_parser("dev", help="start the Dagster UI (dagster dev) on the same instance")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=cmd_dev)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args, load_settings()) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

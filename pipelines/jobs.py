@@ -1,0 +1,24 @@
+"""Jobs: what a sensor, a schedule or a user in the UI can launch."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from soleflipper.formats import load_format
+
+
+def file_import_job(format_name: str):
+    """Load files of one format and rebuild everything downstream of them."""
+    key = dg.AssetKey(["raw", load_format(format_name).table])
+    return dg.define_asset_job(
+        name=f"import_{format_name}",
+        selection=dg.AssetSelection.assets(key).downstream(),
+        description=f"Import {format_name} files and rebuild the warehouse models that depend on them.",
+    )
+
+
+everything_job = dg.define_asset_job(
+    name="refresh_everything",
+    selection=dg.AssetSelection.all(),
+    description="Materialize every asset: ingest all sources, build dbt models and KPI views.",
+)

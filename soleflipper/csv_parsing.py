@@ -1,0 +1,302 @@
+"""Streaming CSV parsing against a declarative :class:`~soleflipper.formats.CsvFormat`.
+
+Reads a file record by record (never the whole file), maps columns by header name, and turns
+each record into canonical text values ready for PostgreSQL COPY, or into a :class:`RowError`
+naming the line, the field and the reason. No database and no Dagster here, so it tests fast.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from soleflipper.formats import Column, CsvFormat, normalise_header
+
+csv.field_size_limit(64 * 1024 * 1024)
+
+
+class FileFormatError(ValueError):
+    """The file as a whole cannot be read as this format (header, encoding, empty file)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # physical line where the record starts (header is line 1)
+    field: str | None  # header name of the offending field, None for record-level errors
+    reason: str
+    record: dict[str, str]  # the record as read, header -> text, so nothing is lost
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    line: int
+    values: list[str | None]  # canonical text per format column, None = SQL NULL
+    extra: dict[str, str] | None  # columns the format does not know, kept verbatim
+
+
+@dataclass(frozen=True)
+class HeaderMap:
+    """Which position in the file feeds which format column."""
+
+    header: list[str]
+    positions: list[int | None]  # per format column; None = column absent in this layout
+    extra_positions: list[int]  # file columns the format does not know
+
+
+_NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_HOUR_OFFSET = re.compile(r"\s*([+-]\d\d)$")
+
+
+def map_header(fmt: CsvFormat, header: list[str], filename: str) -> HeaderMap:
+    """Match the file's header to the format; raise a clear error for missing columns."""
+    index: dict[str, int] = {}
+    for pos, name in enumerate(header):
+        key = normalise_header(name)
+        if key in index:
+            raise FileFormatError(f"{filename}: header has column {name!r} twice (positions "
+                                  f"{index[key] + 1} and {pos + 1})")
+        index[key] = pos
+    positions: list[int | None] = []
+    missing = []
+    used = set()
+    for col in fmt.columns:
+        pos = next((index[k] for k in col.header_keys() if k in index), None)
+        if pos is None and not col.optional:
+            missing.append(col.header)
+        positions.append(pos)
+        if pos is not None:
+            used.add(pos)
+    if missing:
+        found = ", ".join(repr(h) for h in header[:6]) + (", ..." if len(header) > 6 else "")
+        raise FileFormatError(
+            f"{filename}: not a {fmt.name} file: missing required column(s) "
+            f"{', '.join(repr(m) for m in missing)} (header starts with {found})"
+        )
+    extra = [p for p in range(len(header)) if p not in used]
+    return HeaderMap(header=header, positions=positions, extra_positions=extra)
+
+
+Converter = Callable[[str], str]
+
+
+def _numeric_converter(fmt: CsvFormat, col: Column) -> Converter:
+    thousands = fmt.thousands_separator
+    decimal = fmt.decimal_separator
+
+    def convert(value: str) -> str:
+        text = value.strip()
+        if thousands:
+            text = text.replace(thousands, "")
+        if decimal != ".":
+            text = text.replace(decimal, ".")
+        if not _NUMERIC.match(text):
+            raise ValueError(f"{value!r} is not a number")
+        if col.min is not None and float(text) < col.min:
+            raise ValueError(f"{value!r} is below the minimum {col.min}")
+        return text
+
+    return convert
+
+
+def _integer_converter(col: Column) -> Converter:
+    def convert(value: str) -> str:
+        text = value.strip()
+        if not _INTEGER.match(text):
+            raise ValueError(f"{value!r} is not a whole number")
+        if col.min is not None and int(text) < col.min:
+            raise ValueError(f"{value!r} is below the minimum {col.min:g}")
+        return text
+
+    return convert
+
+
+def _timestamp_converter(fmt: CsvFormat) -> Converter:
+    default_tz = UTC if fmt.default_timezone == "UTC" else ZoneInfo(fmt.default_timezone)
+    formats = fmt.timestamp_formats
+
+    def convert(value: str) -> str:
+        text = value.strip()
+        parsed: datetime | None = None
+        if formats:
+            for f in formats:
+                try:
+                    parsed = datetime.strptime(text, f)
+                    break
+                except ValueError:
+                    continue
+        else:
+            try:
+                # Python 3.11 reads "2022-07-08 00:46:09 +00" (hour-only offsets) directly.
+                parsed = datetime.fromisoformat(text)
+            except ValueError:
+                parsed = None
+        if parsed is None:
+            raise ValueError(f"{value!r} is not a timestamp")
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=default_tz)
+        return parsed.astimezone(UTC).isoformat()
+
+    return convert
+
+
+def _date_converter(fmt: CsvFormat) -> Converter:
+    formats = fmt.date_formats
+
+    def convert(value: str) -> str:
+        text = value.strip()
+        if formats:
+            for f in formats:
+                try:
+                    return datetime.strptime(text, f).date().isoformat()
+                except ValueError:
+                    continue
+            raise ValueError(f"{value!r} is not a date in {', '.join(formats)}")
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+    return convert
+
+
+def _currency_converter(value: str) -> str:
+    text = value.strip().upper()
+    if not _CURRENCY.match(text):
+        raise ValueError(f"{value!r} is not a three-letter currency code")
+    return text
+
+
+def _text_converter(col: Column) -> Converter:
+    if not col.pattern:
+        return lambda value: value
+    pattern = re.compile(col.pattern)
+
+    def convert(value: str) -> str:
+        if not pattern.match(value.strip()):
+            raise ValueError(f"{value!r} does not match the expected pattern {col.pattern}")
+        return value.strip()
+
+    return convert
+
+
+def converter_for(fmt: CsvFormat, col: Column) -> Converter:
+    if col.type == "numeric":
+        return _numeric_converter(fmt, col)
+    if col.type == "integer":
+        return _integer_converter(col)
+    if col.type == "timestamptz":
+        return _timestamp_converter(fmt)
+    if col.type == "date":
+        return _date_converter(fmt)
+    if col.type == "currency":
+        return _currency_converter
+    return _text_converter(col)
+
+
+def _record_dict(header: list[str], record: list[str]) -> dict[str, str]:
+    out = {}
+    for i, value in enumerate(record):
+        out[header[i] if i < len(header) else f"<extra field {i + 1}>"] = value
+    return out
+
+
+def decoded_lines(binary: Iterable[bytes], encoding: str, name: str) -> Iterator[str]:
+    """Decode line by line so an encoding error names its exact physical line.
+
+    A UTF-8 byte-order mark is tolerated. Lines keep their endings, as csv expects.
+    """
+    enc = "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
+    decoder = codecs.getincrementaldecoder(enc)(errors="strict")
+    for number, raw in enumerate(binary, start=1):
+        try:
+            yield decoder.decode(raw)
+        except UnicodeDecodeError as exc:
+            raise FileFormatError(
+                f"{name}: line {number} is not valid {encoding}: {exc.reason} at byte {exc.start + 1} "
+                f"of the line (re-save the file as {encoding}, or set `encoding` in the format)"
+            ) from None
+
+
+def parse_csv(fmt: CsvFormat, path: Path) -> tuple[HeaderMap, Iterator[ParsedRow | RowError]]:
+    """Read the header now (errors raise at once), then stream records lazily.
+
+    Every data record comes back either as a :class:`ParsedRow` or as a :class:`RowError`;
+    nothing is skipped. Decoding errors raise :class:`FileFormatError` naming file and line.
+    """
+    name = str(path)
+    handle = open(path, "rb")  # noqa: SIM115 - closed by the record generator
+    reader = csv.reader(decoded_lines(handle, fmt.encoding, name), delimiter=fmt.delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        handle.close()
+        raise FileFormatError(f"{name}: the file is empty (no header row)") from None
+    except FileFormatError:
+        handle.close()
+        raise
+    except csv.Error as exc:
+        handle.close()
+        raise FileFormatError(f"{name}: line 1: {exc}") from None
+    try:
+        hmap = map_header(fmt, header, name)
+    except FileFormatError:
+        handle.close()
+        raise
+    return hmap, _records(fmt, hmap, reader, handle, name)
+
+
+def _records(fmt: CsvFormat, hmap: HeaderMap, reader, handle, name: str) -> Iterator[ParsedRow | RowError]:
+    header = hmap.header
+    width = len(header)
+    nulls = fmt.null_values
+    plan = [
+        (pos, col, converter_for(fmt, col)) for pos, col in zip(hmap.positions, fmt.columns, strict=True)
+    ]
+    extra_positions = hmap.extra_positions
+    prev_end = reader.line_num
+    with handle:
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise FileFormatError(f"{name}: line {prev_end + 1}: {exc}") from None
+            line = prev_end + 1
+            prev_end = reader.line_num
+            if not record:
+                continue  # a blank line carries no data
+            if len(record) != width:
+                yield RowError(line, None,
+                               f"record has {len(record)} fields, the header has {width} "
+                               "(truncated or broken line)", _record_dict(header, record))
+                continue
+            values: list[str | None] = []
+            error: RowError | None = None
+            for pos, col, convert in plan:
+                raw = record[pos] if pos is not None else ""
+                if pos is None or raw.strip() in nulls:
+                    if col.not_null:
+                        error = RowError(line, col.header, "required value is missing",
+                                         _record_dict(header, record))
+                        break
+                    values.append(None)
+                    continue
+                try:
+                    values.append(convert(raw))
+                except ValueError as exc:
+                    error = RowError(line, col.header, str(exc), _record_dict(header, record))
+                    break
+            if error is not None:
+                yield error
+                continue
+            extra = {header[p]: record[p] for p in extra_positions} if extra_positions else None
+            yield ParsedRow(line, values, extra)

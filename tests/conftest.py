@@ -1,0 +1,83 @@
+"""Shared fixtures: a real PostgreSQL server and a fresh, empty database for every test.
+
+The server is SOLEFLIPPER_TEST_DATABASE_URL's, else SOLEFLIPPER_DATABASE_URL's, else the
+project-local cluster (started if needed). Each test gets its own database `sf_test_<id>`,
+dropped afterwards, so tests never see each other's rows or the user's warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from resources.postgres import _libpq_url, _with_dbname, local_cluster
+from soleflipper.settings import PROJECT_ROOT, load_settings
+
+SHARED_REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "real"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """URL of the `postgres` maintenance database on the server tests use."""
+    url = os.environ.get("SOLEFLIPPER_TEST_DATABASE_URL") or os.environ.get("SOLEFLIPPER_DATABASE_URL")
+    if url:
+        url = _with_dbname(_libpq_url(url), "postgres")
+    else:
+        settings = load_settings()
+        cluster = local_cluster(settings)
+        cluster.start()
+        url = cluster.url("postgres")
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        conn.execute("select 1")
+    return url
+
+
+def _create_database(server_url: str) -> tuple[str, str]:
+    name = f"sf_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return name, _with_dbname(server_url, name)
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def database_url(pg_server: str) -> Iterator[str]:
+    """A fresh empty database for this test."""
+    name, url = _create_database(pg_server)
+    try:
+        yield url
+    finally:
+        _drop_database(pg_server, name)
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """../shared/data/real (CI always has it; a user's clone does not)."""
+    if not SHARED_REAL_DATA.is_dir():
+        pytest.skip(f"needs the real third-party data in {SHARED_REAL_DATA} (not part of a user's clone)")
+    return SHARED_REAL_DATA
+
+
+@pytest.fixture
+def demo_reports(tmp_path: Path) -> list[Path]:
+    """The demo's two StockX report files (legacy 37-col + current 44-col, overlapping), 300 sales."""
+    from soleflipper.demo_data import write_demo_reports
+
+    return write_demo_reports(tmp_path / "imports" / "stockx_sales_report", n_sales=300, seed=11)
