@@ -43,11 +43,18 @@ def prepare_environment(settings: Settings, start_database: bool = True) -> None
     if not target.exists() or target.read_text(encoding="utf-8") != template:
         target.write_text(template, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
-    os.environ["SOLEFLIPPER_DAGSTER_STORAGE_URL"] = settings.dagster_storage_url
+    os.environ["SOLEFLIPPER_DAGSTER_STORAGE_URL"] = dagster_storage_sqlalchemy_url(settings.dagster_storage_url)
     # dagster-dbt and subprocesses find `dbt` and `dagster` beside this interpreter.
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def dagster_storage_sqlalchemy_url(url: str) -> str:
+    """dagster-postgres is built on psycopg2; SQLAlchemy 2.1 would pick psycopg 3 for a bare
+    postgresql:// URL (and Dagster's NOTIFY breaks with it), so name the driver."""
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else url
 
 
 # --------------------------------------------------------------------------- db commands
@@ -150,7 +157,8 @@ def materialize(selection: Sequence[str]) -> bool:
         job_def = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).get_job_def("cli_build_downstream")
     else:
         job_def = defs.get_job_def(selection[0])
-    result = job_def.execute_in_process(instance=instance, raise_on_error=False)
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    result = job_def.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
     return result.success
 
 
@@ -192,6 +200,17 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     return subprocess.call(command, cwd=PROJECT_ROOT)
 
 
+def cmd_dbt(args: argparse.Namespace, settings: Settings) -> int:
+    """Run dbt against the warehouse: the analyst's loop (`make dbt-build`)."""
+    from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
+
+    prepare_environment(settings)
+    env = {**os.environ, **dbt_connection_env(settings.warehouse_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    command = [DBT_EXECUTABLE, *args.dbt_args, "--project-dir", str(DBT_PROJECT_DIR),
+               "--profiles-dir", str(DBT_PROJECT_DIR)]
+    return subprocess.call(command, env=env, cwd=DBT_PROJECT_DIR)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -227,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sales", type=int, default=2000)
     run.add_argument("--seed", type=int, default=7)
     run.set_defaults(func=cmd_run)
+
+    dbt = sub.add_parser("dbt", help="run a dbt command against the warehouse (e.g. `soleflipper dbt build`)")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt")
+    dbt.set_defaults(func=cmd_dbt)
 
     summary = sub.add_parser("summary", help="rows per table and headline KPIs")
     summary.set_defaults(func=cmd_summary)

@@ -1,10 +1,16 @@
-"""Jobs: what a sensor, a schedule or a user in the UI can launch."""
+"""Jobs: what a sensor, a schedule or a user in the UI can launch.
+
+Every job that runs dbt carries the WAREHOUSE_BUILD tag; dagster.yaml lets one such run at a
+time, because two concurrent `dbt build`s of the same models collide.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from soleflipper.formats import load_format
+
+WAREHOUSE_BUILD = {"soleflipper/warehouse-build": "true"}
 
 
 def file_import_job(format_name: str):
@@ -14,6 +20,7 @@ def file_import_job(format_name: str):
         name=f"import_{format_name}",
         selection=dg.AssetSelection.assets(key).downstream(),
         description=f"Import {format_name} files and rebuild the warehouse models that depend on them.",
+        tags=WAREHOUSE_BUILD,
     )
 
 
@@ -21,4 +28,5 @@ everything_job = dg.define_asset_job(
     name="refresh_everything",
     selection=dg.AssetSelection.all(),
     description="Materialize every asset: ingest all sources, build dbt models and KPI views.",
+    tags=WAREHOUSE_BUILD,
 )

@@ -225,19 +225,7 @@ class LocalCluster:
     def _wait_ready(self, deadline: float, log_offset: int = 0) -> None:
         while True:
             # -U/-d given so the probe does not log "role root does not exist" on every attempt.
-            probe = [
-                "-q",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-t",
-                "2",
-            ]
+            probe = ["-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres", "-t", "2"]  # fmt: skip
             ready = subprocess.run([str(self.bin_dir / "pg_isready"), *probe], env=_clean_env(), check=False)
             if ready.returncode == 0:
                 return
@@ -422,8 +410,8 @@ def check_server_version(url: str) -> int:
         version = conn.info.server_version
     if version < MIN_SERVER_VERSION:
         raise RuntimeError(
-            f"SoleFlipper needs PostgreSQL 15 or newer; {redact_url(url)} runs "
-            f"{version // 10000}.{version % 10000} (server_version_num {version})."
+            f"SoleFlipper needs PostgreSQL 15 or newer, but {redact_url(url)} "
+            f"reports server_version_num {version}."
         )
     return version
 

@@ -5,6 +5,7 @@ imported does nothing, and a changed file is imported again (the loader adds onl
 Files still being written (modified in the last few seconds) wait for the next tick.
 """
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -55,16 +56,18 @@ def build_import_folder_sensor(format_name: str, job,
         cursor = json.loads(context.cursor) if context.cursor else {}
         files = imports.files(fmt)
         pending, new_cursor = pending_files(files, cursor, time.time())
-        requests = [
-            dg.RunRequest(
-                run_key=f"{format_name}:{sha}",
-                run_config={"ops": {op_name: {"config": {"paths": [str(path)]}}}},
-                tags={"soleflipper/format": format_name, "soleflipper/file": path.name},
-            )
-            for path, sha in pending
-        ]
-        if not requests:
+        if not pending:
             return dg.SensorResult(skip_reason=f"no new files in {imports.folder(fmt)}", cursor=json.dumps(new_cursor))
-        return dg.SensorResult(run_requests=requests, cursor=json.dumps(new_cursor))
+        # One run for everything that arrived since the last tick: one warehouse rebuild, not N.
+        shas = sorted(sha for _, sha in pending)
+        run_key = f"{format_name}:{shas[0]}" if len(shas) == 1 else \
+            f"{format_name}:{hashlib.sha256(''.join(shas).encode()).hexdigest()}"
+        request = dg.RunRequest(
+            run_key=run_key,
+            run_config={"ops": {op_name: {"config": {"paths": [str(path) for path, _ in pending]}}}},
+            tags={"soleflipper/format": format_name,
+                  "soleflipper/files": ", ".join(path.name for path, _ in pending)[:200]},
+        )
+        return dg.SensorResult(run_requests=[request], cursor=json.dumps(new_cursor))
 
     return _sensor

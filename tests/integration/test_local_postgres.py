@@ -1,15 +1,23 @@
 """The provisioning layer against real PostgreSQL servers (no mocks).
 
-Local clusters run from the bundled binaries in pytest's tmp_path on a free port and are always
-stopped by their fixture. Tests marked for the machine's own PostgreSQL (127.0.0.1:5432, trust auth,
+Local clusters run from the bundled binaries in a fresh temp directory on a free port and are
+always stopped (and their directory removed) by their fixture.
+
+Why not pytest's tmp_path: as root the cluster runs as ``soleflipper-pg``, which must traverse
+``/tmp/pytest-of-root``; every other pytest session started as root meanwhile resets that directory
+to 0700 and cuts the running server off from its own data directory. A ``mkdtemp`` directory is
+still 0700 (the case the provisioning code has to handle) but nobody else touches it. Tests marked for the machine's own PostgreSQL (127.0.0.1:5432, trust auth,
 user postgres) skip when it is not reachable.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -47,7 +55,17 @@ def scalar(url: str, query: str) -> object:
     return row[0]
 
 
-def _stopped(cluster: LocalCluster) -> Iterator[LocalCluster]:
+@contextlib.contextmanager
+def scratch_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="soleflipper-pgtest-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def stopped_afterwards(cluster: LocalCluster) -> Iterator[LocalCluster]:
     try:
         yield cluster
     finally:
@@ -55,16 +73,25 @@ def _stopped(cluster: LocalCluster) -> Iterator[LocalCluster]:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[LocalCluster]:
-    yield from _stopped(LocalCluster(tmp_path / "postgres" / "data", free_port()))
+def pg_dir() -> Iterator[Path]:
+    with scratch_dir() as path:
+        yield path
+
+
+@pytest.fixture
+def cluster(pg_dir: Path) -> Iterator[LocalCluster]:
+    with stopped_afterwards(LocalCluster(pg_dir / "postgres" / "data", free_port())) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="module")
-def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    cluster = LocalCluster(tmp_path_factory.mktemp("shared") / "postgres" / "data", free_port())
-    for started in _stopped(cluster):
-        started.start()
-        yield started
+def shared_cluster() -> Iterator[LocalCluster]:
+    with (
+        scratch_dir() as path,
+        stopped_afterwards(LocalCluster(path / "postgres" / "data", free_port())) as cluster,
+    ):
+        cluster.start()
+        yield cluster
 
 
 @pytest.fixture(scope="module")
@@ -144,12 +171,12 @@ def test_start_recovers_after_the_server_was_killed(cluster: LocalCluster) -> No
     assert scalar(cluster.url("postgres"), "select id from kept") == 7  # committed, fsync=on
 
 
-def test_port_in_use_gives_clear_error(tmp_path: Path) -> None:
+def test_port_in_use_gives_clear_error(pg_dir: Path) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         port = blocker.getsockname()[1]
-        for cluster in _stopped(LocalCluster(tmp_path / "data", port)):
+        with stopped_afterwards(LocalCluster(pg_dir / "data", port)) as cluster:
             with pytest.raises(PortInUseError) as info:
                 cluster.start()
             assert not cluster.is_running()
@@ -194,8 +221,8 @@ def test_check_server_version_accepts_15_plus(server_url: str) -> None:
     assert check_server_version(server_url) >= 150000
 
 
-def test_resolve_server_local_mode_starts_the_cluster(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", local_pg_port=free_port())
+def test_resolve_server_local_mode_starts_the_cluster(pg_dir: Path) -> None:
+    settings = Settings(home=pg_dir / "home", local_pg_port=free_port())
     try:
         info = resolve_server(settings)
         assert info.mode == "local"

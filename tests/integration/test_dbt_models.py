@@ -1,0 +1,63 @@
+"""dbt on real PostgreSQL: the project builds on loaded demo data and its tests can fail."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
+from resources.warehouse import load_file
+from soleflipper.formats import load_format
+
+
+def dbt(database_url: str, target: Path, *args: str) -> tuple[int, dict]:
+    env = {**os.environ, **dbt_connection_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.run(
+        [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(target), "--log-path", str(target)],
+        env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    results = json.loads((target / "run_results.json").read_text()) if (target / "run_results.json").exists() else {}
+    return proc.returncode, {r["unique_id"]: r["status"] for r in results.get("results", [])} | {"_out": proc.stdout}
+
+
+@pytest.fixture
+def loaded(conn, database_url, demo_reports):
+    fmt = load_format("stockx_sales_report")
+    for path in demo_reports:
+        load_file(conn, fmt, path)
+    return database_url
+
+
+def test_dbt_build_passes_every_test_and_numbers_reconcile(loaded, conn, tmp_path):
+    code, status = dbt(loaded, tmp_path / "t1", "build")
+    assert code == 0, status["_out"][-3000:]
+    tests = {k: v for k, v in status.items() if k.startswith("test.")}
+    assert len(tests) >= 25 and set(tests.values()) == {"pass"}
+    raw_latest = conn.execute(
+        "select count(*), sum(total_payout) from (select distinct on (order_number) * from"
+        " raw.stockx_sales_report order by order_number, payout_date desc nulls last, _loaded_at desc) r"
+    ).fetchone()
+    fact = conn.execute("select count(*), sum(payout_amount) from transactions.fct_sales").fetchone()
+    assert fact == raw_latest and fact[0] == 300
+    kpi = conn.execute("select sum(orders), sum(payout), sum(revenue) - sum(fees) from analytics.mv_executive_kpis"
+                       ).fetchone()
+    assert kpi == (300, fact[1], fact[1])
+    # The KPI view has the unique index concurrent refreshes need.
+    indexes = conn.execute("select indexdef from pg_indexes where schemaname = 'analytics'"
+                           " and tablename = 'mv_executive_kpis'").fetchall()
+    assert any("UNIQUE" in d and "sale_month, platform, currency" in d for (d,) in indexes)
+
+
+def test_reconciliation_test_fails_when_money_does_not_add_up(loaded, conn, tmp_path):
+    code, _ = dbt(loaded, tmp_path / "t1", "build")
+    assert code == 0
+    conn.execute("update transactions.fct_sales set payout_amount = payout_amount + 0.01"
+                 " where sale_id = (select min(sale_id) from transactions.fct_sales)")
+    conn.commit()
+    code, status = dbt(loaded, tmp_path / "t2", "test", "--select", "assert_fct_sales_payout_reconciles_with_raw")
+    assert code == 1
+    assert [v for k, v in status.items() if k != "_out"] == ["fail"]
