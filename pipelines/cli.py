@@ -24,8 +24,11 @@ def _out(text: str = "") -> None:
 # --------------------------------------------------------------------------- environment
 
 
-def prepare_environment(settings: Settings, start_database: bool = True) -> None:
-    """Start/create what the pipeline needs and export the variables Dagster and dbt read."""
+def prepare_environment(settings: Settings, start_database: bool = True) -> Settings:
+    """Start/create what the pipeline needs and export the variables Dagster and dbt read.
+
+    Returns the settings as they are after starting the database (the local cluster may have
+    moved to a free port)."""
     import psycopg
 
     from resources.postgres import provision
@@ -33,6 +36,7 @@ def prepare_environment(settings: Settings, start_database: bool = True) -> None
 
     if start_database:
         provision(settings)
+        settings = load_settings()
 
         with psycopg.connect(settings.warehouse_url) as conn:
             ensure_meta_tables(conn)
@@ -48,6 +52,7 @@ def prepare_environment(settings: Settings, start_database: bool = True) -> None
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    return settings
 
 
 def dagster_storage_sqlalchemy_url(url: str) -> str:
@@ -72,8 +77,8 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     cluster = LocalCluster(settings.pgdata, settings.local_pg_port, settings.local_pg_version)
     if args.action == "start":
-        resolve_server(settings)
-        _out(f"PostgreSQL {settings.local_pg_version} running on 127.0.0.1:{settings.local_pg_port} "
+        info = resolve_server(settings)
+        _out(f"PostgreSQL {settings.local_pg_version} running: {redact_url(info.warehouse_url)} "
              f"(data in {settings.pgdata})")
     elif args.action == "stop":
         cluster.stop()
@@ -115,7 +120,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from resources.warehouse import LoadError, load_file
     from soleflipper.formats import load_format
 
-    prepare_environment(settings)
+    settings = prepare_environment(settings)
     fmt = load_format(args.format)
     failed = 0
     with psycopg.connect(settings.warehouse_url) as conn:
@@ -163,7 +168,7 @@ def materialize(selection: Sequence[str]) -> bool:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    prepare_environment(settings)
+    settings = prepare_environment(settings)
     if not args.no_demo:
         cmd_demo(argparse.Namespace(sales=args.sales, seed=args.seed), settings)
     _out("Materializing every asset (ingest, dbt build, KPI views)...")
@@ -193,7 +198,7 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
-    prepare_environment(settings)
+    settings = prepare_environment(settings)
     dagster = shutil.which("dagster") or str(Path(sys.executable).parent / "dagster")
     command = [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     _out(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)")
@@ -204,7 +209,7 @@ def cmd_dbt(args: argparse.Namespace, settings: Settings) -> int:
     """Run dbt against the warehouse: the analyst's loop (`make dbt-build`)."""
     from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
 
-    prepare_environment(settings)
+    settings = prepare_environment(settings)
     env = {**os.environ, **dbt_connection_env(settings.warehouse_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     command = [DBT_EXECUTABLE, *args.dbt_args, "--project-dir", str(DBT_PROJECT_DIR),
                "--profiles-dir", str(DBT_PROJECT_DIR)]
@@ -228,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_url.set_defaults(func=cmd_db, action="url")
 
     setup = sub.add_parser("setup", help="start the database, create databases and tables")
-    setup.set_defaults(func=lambda a, s: (prepare_environment(s), _out("ready"))[1] or 0)
+    setup.set_defaults(func=lambda a, s: (prepare_environment(s), _out("ready"))[1] or 0)  # noqa: E501
 
     demo = sub.add_parser("demo", help="write the synthetic demo export files into the import folders")
     demo.add_argument("--sales", type=int, default=2000)

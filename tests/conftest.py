@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from resources.postgres import _libpq_url, _with_dbname, local_cluster
+from resources.postgres import _libpq_url, _with_dbname, resolve_server
 from soleflipper.settings import PROJECT_ROOT, load_settings
 
 SHARED_REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "real"
@@ -30,10 +30,8 @@ def pg_server() -> str:
     if url:
         url = _with_dbname(_libpq_url(url), "postgres")
     else:
-        settings = load_settings()
-        cluster = local_cluster(settings)
-        cluster.start()
-        url = cluster.url("postgres")
+        info = resolve_server(load_settings())  # starts the project-local cluster if needed
+        url = _with_dbname(info.warehouse_url, "postgres")
     with psycopg.connect(url, connect_timeout=10) as conn:
         conn.execute("select 1")
     return url

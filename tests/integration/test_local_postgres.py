@@ -288,3 +288,34 @@ def test_sqlalchemy_url_uses_psycopg3_driver() -> None:
     assert sqlalchemy_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     with pytest.raises(ValueError):
         sqlalchemy_url("mysql://u@h/db")
+
+
+def test_local_cluster_moves_off_a_taken_default_port_and_remembers_it(pg_dir: Path, monkeypatch) -> None:
+    from soleflipper.settings import load_settings
+
+    home = pg_dir / "home"
+    home.mkdir()
+    monkeypatch.setenv("SOLEFLIPPER_HOME", str(home))
+    monkeypatch.delenv("SOLEFLIPPER_LOCAL_PG_PORT", raising=False)
+    monkeypatch.delenv("SOLEFLIPPER_DATABASE_URL", raising=False)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        settings = load_settings()
+        settings = Settings(**{**settings.__dict__, "local_pg_port": taken})
+        info = resolve_server(settings)
+        try:
+            port = int(libpq_params(info.warehouse_url)["port"])
+            assert port != taken
+            assert scalar(info.warehouse_url.replace("/soleflipper", "/postgres"), "select 1") == 1
+            # the next process finds the cluster where it is
+            assert load_settings().local_pg_port == port
+            assert load_settings().warehouse_url == info.warehouse_url
+            # an explicitly configured port is never moved
+            explicit = Settings(**{**settings.__dict__, "local_pg_port": taken, "local_pg_port_explicit": True,
+                                   "home": pg_dir / "home2"})
+            with pytest.raises(PortInUseError, match="SOLEFLIPPER_LOCAL_PG_PORT"):
+                resolve_server(explicit)
+        finally:
+            LocalCluster(settings.pgdata, port).stop()
