@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -187,6 +188,27 @@ def _text_converter(col: Column) -> Converter:
     return convert
 
 
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+def _boolean_converter(value: str) -> str:
+    text = value.strip().lower()
+    if text in _TRUE:
+        return "true"
+    if text in _FALSE:
+        return "false"
+    raise ValueError(f"{value!r} is not true/false")
+
+
+def _json_converter(value: str) -> str:
+    try:
+        json.loads(value)
+    except ValueError:
+        raise ValueError(f"{value[:60]!r} is not valid JSON") from None
+    return value
+
+
 def converter_for(fmt: CsvFormat, col: Column) -> Converter:
     if col.type == "numeric":
         return _numeric_converter(fmt, col)
@@ -198,6 +220,10 @@ def converter_for(fmt: CsvFormat, col: Column) -> Converter:
         return _date_converter(fmt)
     if col.type == "currency":
         return _currency_converter
+    if col.type == "boolean":
+        return _boolean_converter
+    if col.type == "json":
+        return _json_converter
     return _text_converter(col)
 
 

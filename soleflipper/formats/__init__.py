@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 FORMATS_DIR = Path(__file__).resolve().parent
-COLUMN_TYPES = ("text", "integer", "numeric", "timestamptz", "date", "currency")
+COLUMN_TYPES = ("text", "integer", "numeric", "timestamptz", "date", "currency", "boolean", "json")
 SQL_TYPES = {
     "text": "text",
     "integer": "bigint",
@@ -23,6 +23,8 @@ SQL_TYPES = {
     "timestamptz": "timestamptz",
     "date": "date",
     "currency": "char(3)",
+    "boolean": "boolean",
+    "json": "jsonb",
 }
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 

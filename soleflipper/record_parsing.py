@@ -1,0 +1,78 @@
+"""API records (JSON objects) through the same declarative formats and checks as CSV files.
+
+A record format's ``header`` values are dotted paths into the JSON object
+(``payout.totalPayout``); lists and objects that a column names are stored as JSON text.
+Keys the format does not name are kept in ``extra``, so an API that adds fields loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from soleflipper.csv_parsing import ParsedRow, RowError, converter_for
+from soleflipper.formats import CsvFormat
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # StockX sends counts as doubles (57.0)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def flatten(record: Mapping[str, Any], wanted: set[str], prefix: str = "") -> dict[str, Any]:
+    """Dotted paths to values; descends into objects unless the object itself is wanted."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and path not in wanted and value:
+            flat.update(flatten(value, wanted, prefix=f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def parse_records(fmt: CsvFormat, records: Iterable[Mapping[str, Any]], first_index: int = 1
+                  ) -> Iterator[ParsedRow | RowError]:
+    """Validate and convert records; ``line`` is the record's position in the batch."""
+    wanted = {key for col in fmt.columns for key in (col.header, *col.aliases)}
+    plan = [(col, (col.header, *col.aliases), converter_for(fmt, col)) for col in fmt.columns]
+    nulls = fmt.null_values
+    for index, record in enumerate(records, start=first_index):
+        flat = flatten(record, wanted)
+        values: list[str | None] = []
+        error: RowError | None = None
+        used: set[str] = set()
+        for col, keys, convert in plan:
+            key = next((k for k in keys if k in flat), None)
+            raw = flat.get(key) if key is not None else None
+            if key is not None:
+                used.add(key)
+            if raw is None or (isinstance(raw, str) and raw.strip() in nulls):
+                if col.not_null:
+                    error = RowError(index, col.header, "required value is missing", _record_text(record))
+                    break
+                values.append(None)
+                continue
+            try:
+                values.append(convert(_text(raw)))
+            except ValueError as exc:
+                error = RowError(index, col.header, str(exc), _record_text(record))
+                break
+        if error is not None:
+            yield error
+            continue
+        extra = {k: v for k, v in flat.items() if k not in used}
+        yield ParsedRow(index, values, {k: _text(v) if v is not None else None for k, v in extra.items()} or None)
+
+
+def _record_text(record: Mapping[str, Any]) -> dict[str, str]:
+    return {"record": json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)}
