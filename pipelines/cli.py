@@ -159,9 +159,9 @@ def materialize(selection: Sequence[str]) -> bool:
         key = dg.AssetKey(["raw", selection[1]])
         job = dg.define_asset_job("cli_build_downstream", selection=dg.AssetSelection.assets(key).downstream()
                                   - dg.AssetSelection.assets(key))
-        job_def = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).get_job_def("cli_build_downstream")
+        job_def = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def("cli_build_downstream")
     else:
-        job_def = defs.get_job_def(selection[0])
+        job_def = defs.resolve_job_def(selection[0])
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     result = job_def.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
     return result.success

@@ -22,17 +22,25 @@ SETTLE_SECONDS = 2.0
 
 def pending_files(files: list[Path], cursor: dict, now: float) -> tuple[list[tuple[Path, str]], dict]:
     """Which files need importing, and the new cursor. Plain function, tested without Dagster."""
-    new_cursor = dict(cursor)
+    # Forget files that are gone, so the cursor does not grow forever.
+    present = {str(p) for p in files}
+    new_cursor = {k: v for k, v in cursor.items() if k in present}
     pending = []
     for path in files:
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # deleted between listing and now
+            continue
         if now - stat.st_mtime < SETTLE_SECONDS:
             continue
         key = str(path)
         seen = cursor.get(key)
         if seen and seen["mtime_ns"] == stat.st_mtime_ns and seen["size"] == stat.st_size:
             continue
-        sha = file_sha256(path)
+        try:
+            sha = file_sha256(path)
+        except FileNotFoundError:
+            continue
         new_cursor[key] = {"mtime_ns": stat.st_mtime_ns, "size": stat.st_size, "sha256": sha}
         if seen and seen.get("sha256") == sha:
             continue  # touched, not changed

@@ -455,7 +455,7 @@ class Simulator:
         self._server = _Server((self.host, self.port), self)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{self.name}-simulator", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name=f"{self.name}-simulator", daemon=True
         )
         self._thread.start()
         return self
@@ -515,6 +515,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like real APIs; every response has a Content-Length
+    disable_nagle_algorithm = True  # headers and body go out in two writes: avoid 40 ms delayed ACKs
     server: _Server
 
     def setup(self) -> None:

@@ -1,0 +1,222 @@
+"""The real `soleflipper` CLI as a subprocess, on fresh warehouse and Dagster databases.
+
+`run` is the expensive part (~15 s: Dagster + dbt); the module shares one home folder and one
+pair of databases, so the commands build on each other in file order.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from conftest import _create_database, _drop_database
+
+from soleflipper.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "e2e-Pw-4711"  # only used when the server accepts (ignores) it: trust auth
+PAYOUT = "Total Gross Amount (Total Payout)"
+BAD_SALE_DATE = "2024-13-45 25:61:00 +00"
+
+
+def _with_password(url: str) -> tuple[str, str | None]:
+    """``url`` carrying a password, and that password; ``(url, None)`` if the server refuses it."""
+    parts = urlsplit(url)
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    if ":" in userinfo:  # the configured server already needs a password
+        return url, userinfo.split(":", 1)[1]
+    candidate = urlunsplit(parts._replace(netloc=f"{userinfo or 'postgres'}:{SECRET}@{hosts}"))
+    try:
+        with psycopg.connect(candidate, connect_timeout=10) as conn:
+            conn.execute("select 1")
+    except psycopg.OperationalError:
+        return url, None
+    return candidate, SECRET
+
+
+@dataclass
+class Cli:
+    warehouse_url: str
+    dagster_url: str
+    password: str | None
+    home: Path
+    env: dict[str, str]
+    calls: list[tuple[tuple[str, ...], subprocess.CompletedProcess]] = field(default_factory=list)
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=PROJECT_ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=600)
+        self.calls.append((args, proc))
+        return proc
+
+    @property
+    def import_folder(self) -> Path:
+        return self.home / "imports" / "stockx_sales_report"
+
+    def demo_files(self) -> tuple[Path, Path]:
+        """(legacy 37-column file, current 44-column file) the `run` command wrote."""
+        files = sorted(self.import_folder.glob("*.csv"))
+        assert len(files) == 2
+        by_layout = {"Payout ID" in _read(p)[0]: p for p in files}
+        return by_layout[False], by_layout[True]
+
+    def query(self, sql: str, url: str | None = None) -> list[tuple]:
+        with psycopg.connect(url or self.warehouse_url) as conn:
+            return conn.execute(sql).fetchall()
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def cli(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    warehouse_name, warehouse_url = _create_database(pg_server)
+    dagster_name, dagster_url = _create_database(pg_server)
+    try:
+        warehouse_url, password = _with_password(warehouse_url)
+        dagster_url, _ = _with_password(dagster_url)
+        home = tmp_path_factory.mktemp("soleflipper_home")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOLEFLIPPER_", "DAGSTER_", "PG"))}
+        env.update({
+            "SOLEFLIPPER_DATABASE_URL": warehouse_url,
+            "SOLEFLIPPER_DAGSTER_DATABASE_URL": dagster_url,
+            "SOLEFLIPPER_HOME": str(home),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        })
+        yield Cli(warehouse_url, dagster_url, password, home, env)
+    finally:
+        _drop_database(pg_server, dagster_name)
+        _drop_database(pg_server, warehouse_name)
+
+
+@pytest.fixture(scope="module")
+def first_run(cli: Cli) -> subprocess.CompletedProcess:
+    return cli("run", "--sales", "300")
+
+
+def _raw_counts(cli: Cli) -> dict[str, int]:
+    tables = [t for (t,) in cli.query(
+        "select table_name from information_schema.tables where table_schema = 'raw' order by 1")]
+    assert {"stockx_sales_report", "load_batches", "quarantine"} <= set(tables)
+    return {t: cli.query(f'select count(*) from raw."{t}"')[0][0] for t in tables}  # noqa: S608 - catalog names
+
+
+def test_run_builds_the_warehouse_and_prints_exact_totals(cli, first_run):
+    assert first_run.returncode == 0, first_run.stdout[-3000:] + first_run.stderr[-3000:]
+    legacy, current = cli.demo_files()
+    newest = {r["Order Number"]: r for r in _read(legacy)} | {r["Order Number"]: r for r in _read(current)}
+    assert len(newest) == 300
+    assert {r[f"{PAYOUT} Currency"] for r in newest.values()} == {"EUR"}
+    payout = sum(Decimal(r[PAYOUT]) for r in newest.values())
+    revenue = sum(Decimal(r["Listing Price"]) for r in newest.values())
+    out = first_run.stdout
+    assert f"wrote {legacy}" in out and f"wrote {current}" in out
+    assert re.search(r"^\s+transactions\.fct_sales\s+300$", out, re.MULTILINE), out
+    assert re.search(rf"^\s+raw\.stockx_sales_report\s+{len(_read(legacy)) + len(_read(current))}$",
+                     out, re.MULTILINE), out
+    kpi = [line.split() for line in out.splitlines() if line.split()[:2] == ["stockx", "EUR"]]
+    assert kpi == [["stockx", "EUR", "300", f"{revenue:,.2f}", f"{payout:,.2f}", f"{revenue - payout:,.2f}"]]
+    # It really used both configured databases.
+    assert cli.query("select count(*), sum(payout_amount) from transactions.fct_sales") == [(300, payout)]
+    assert cli.query("select count(*) from runs where status = 'SUCCESS'", cli.dagster_url) == [(1,)]
+
+
+def test_second_run_changes_no_raw_table(cli, first_run):
+    assert first_run.returncode == 0
+    before = _raw_counts(cli)
+    fact_before = cli.query("select * from transactions.fct_sales order by sale_id")
+    again = cli("run", "--sales", "300")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert _raw_counts(cli) == before
+    assert before["stockx_sales_report"] == sum(len(_read(p)) for p in cli.demo_files())
+    assert cli.query("select * from transactions.fct_sales order by sale_id") == fact_before
+
+
+def test_import_of_an_already_loaded_file_loads_nothing(cli, first_run):
+    assert first_run.returncode == 0
+    legacy, _ = cli.demo_files()
+    n = len(_read(legacy))
+    proc = cli("import", str(legacy), "--no-build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (f"{legacy}: read {n} rows: 0 loaded (0 changed), {n} skipped as duplicate, 0 quarantined"
+            " (file already loaded)") in proc.stdout
+
+
+def test_import_of_a_corrupted_copy_quarantines_the_bad_row(cli, first_run, tmp_path):
+    assert first_run.returncode == 0
+    _, current = cli.demo_files()
+    with open(current, newline="", encoding="utf-8") as handle:
+        header, *records = list(csv.reader(handle))
+    bad_index = 10
+    records[bad_index][header.index("Sale Date")] = BAD_SALE_DATE
+    copy = tmp_path / "corrupted_copy.csv"
+    with open(copy, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows([header, *records])
+    # The physical line the bad record starts on (records span two lines: an embedded newline).
+    with open(copy, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        ends = [reader.line_num for _ in reader]
+    bad_line = ends[bad_index] + 1  # ends[0] is the header's last line
+    assert bad_line > bad_index + 2
+
+    proc = cli("import", str(copy), "--no-build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    n = len(records)
+    assert (f"{copy}: read {n} rows: 0 loaded (0 changed), {n - 1} skipped as duplicate, 1 quarantined"
+            in proc.stdout), proc.stdout
+    assert re.search(rf"^  line {bad_line}, field Sale Date: .*{re.escape(BAD_SALE_DATE)}", proc.stdout,
+                     re.MULTILINE), proc.stdout
+    order = records[bad_index][header.index("Order Number")]
+    assert cli.query("select line_number, field, record->>'Order Number' from raw.quarantine") == [
+        (bad_line, "Sale Date", order)]
+
+
+def test_import_of_a_file_missing_a_required_column_fails_naming_file_and_column(cli, first_run, tmp_path):
+    assert first_run.returncode == 0
+    _, current = cli.demo_files()
+    rows = _read(current)
+    broken = tmp_path / "no_payout_column.csv"
+    with open(broken, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[h for h in rows[0] if h != PAYOUT], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    before = _raw_counts(cli)["stockx_sales_report"]
+    proc = cli("import", str(broken))
+    assert proc.returncode != 0
+    [failed] = [line for line in proc.stdout.splitlines() if line.startswith("FAILED")]
+    assert "no_payout_column.csv" in failed and f"'{PAYOUT}'" in failed
+    assert _raw_counts(cli)["stockx_sales_report"] == before
+
+
+def test_db_url_prints_exactly_the_warehouse_url(cli):
+    proc = cli("db-url")
+    assert proc.returncode == 0
+    assert proc.stdout == cli.warehouse_url + "\n"
+
+
+def test_no_command_prints_the_password(cli, first_run):
+    if cli.password is None:
+        pytest.skip("the test server does not accept a URL with a password")
+    assert first_run.returncode == 0
+    assert f":{cli.password}@" in cli.warehouse_url
+    assert "***@" in first_run.stdout  # the run's closing hint shows the redacted URL
+    checked = 0
+    for args, proc in cli.calls:
+        if args[0] == "db-url":
+            continue  # printing the URL (for psql) is that command's job
+        assert cli.password not in proc.stdout and cli.password not in proc.stderr, args
+        checked += 1
+    assert checked >= 1
