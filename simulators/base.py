@@ -294,7 +294,9 @@ class Simulator:
         """
         return {"message": message}
 
-    def error(self, status: int, message: str | None = None, headers: Mapping[str, str] | None = None) -> Response:
+    def error(
+        self, status: int, message: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> Response:
         shaped = self.error_body(status, message or _phrase(status))
         response = shaped if isinstance(shaped, Response) else Response(status, json=shaped)
         response.status = status
@@ -406,11 +408,20 @@ class Simulator:
             real = self.handle(request)
             body, content_type = real.render()
             if kind == "wrong_content_type":
-                conn.send(Response(200, body=body, headers=real.headers, content_type="text/html; charset=utf-8"))
+                conn.send(
+                    Response(200, body=body, headers=real.headers, content_type="text/html; charset=utf-8")
+                )
             elif kind == "truncated_json":
-                conn.send(Response(200, body=body[: len(body) // 2], headers=real.headers, content_type=content_type))
+                conn.send(
+                    Response(
+                        200, body=body[: len(body) // 2], headers=real.headers, content_type=content_type
+                    )
+                )
             else:  # reset_mid_body
-                conn.send(Response(real.status, body=body, headers=real.headers, content_type=content_type), cut=True)
+                conn.send(
+                    Response(real.status, body=body, headers=real.headers, content_type=content_type),
+                    cut=True,
+                )
 
     def _admin(self, request: Request) -> Response:
         action = (request.method, request.path[len(ADMIN_PREFIX) :])
@@ -455,7 +466,10 @@ class Simulator:
         self._server = _Server((self.host, self.port), self)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name=f"{self.name}-simulator", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name=f"{self.name}-simulator",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -534,7 +548,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         arrived = time.monotonic()
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        length = int(self.headers.get("Content-Length") or 0)  # chunked uploads are not supported
         body = self.rfile.read(length) if length else b""
         request = Request(
             method=self.command,
@@ -571,7 +585,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
 
-def run_forever(simulator: Simulator, *, until: threading.Event | None = None, out: TextIO | None = None) -> None:
+def run_forever(
+    simulator: Simulator, *, until: threading.Event | None = None, out: TextIO | None = None
+) -> None:
     """Serve until Ctrl-C (or until ``until`` is set), printing the base URL first.
 
     Backs ``soleflipper simulate <name>`` so a developer can point a client or the demo at a fake.

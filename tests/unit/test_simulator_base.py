@@ -189,7 +189,8 @@ def test_faults_are_consumed_first_match_in_order_each_times_times(client, sim):
 
 
 @pytest.mark.parametrize(
-    ("spec", "times"), [("teapot", 1), ("status", 1), ("slow", 1), ("reset:3", 1), ("status:abc", 1), ("reset", 0)]
+    ("spec", "times"),
+    [("teapot", 1), ("status", 1), ("slow", 1), ("reset:3", 1), ("status:abc", 1), ("reset", 0)],
 )
 def test_inject_rejects_unknown_or_malformed_faults(sim, spec, times):
     with pytest.raises(ValueError):
@@ -199,14 +200,22 @@ def test_inject_rejects_unknown_or_malformed_faults(sim, spec, times):
 def test_admin_endpoints_inject_faults_list_requests_move_the_clock_and_reset(client, sim):
     injected = client.post(
         "/__admin/faults",
-        json=[{"fault": "status:429", "times": 2, "retry_after": 1}, {"fault": "empty_body", "path_prefix": "/items/"}],
+        json=[
+            {"fault": "status:429", "times": 2, "retry_after": 1},
+            {"fault": "empty_body", "path_prefix": "/items/"},
+        ],
     )
     assert injected.json() == {"injected": ["status:429", "empty_body"]}
     assert [client.get("/items/1").status_code for _ in range(3)] == [429, 429, 200]
     client.post("/items", json={"name": "Dunk"})
 
     logged = client.get("/__admin/requests").json()
-    assert [(r["method"], r["fault"]) for r in logged] == [("GET", "status:429"), ("GET", "status:429"), ("GET", "empty_body"), ("POST", None)]
+    assert [(r["method"], r["fault"]) for r in logged] == [
+        ("GET", "status:429"),
+        ("GET", "status:429"),
+        ("GET", "empty_body"),
+        ("POST", None),
+    ]
     assert logged[3]["body"] == '{"name":"Dunk"}'
 
     assert client.post("/__admin/faults", json={"fault": "teapot"}).status_code == 400
