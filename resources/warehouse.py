@@ -106,14 +106,39 @@ def _copy_text(value: str | None) -> str:
     return "\\N" if value is None else value.translate(_COPY_ESCAPES)
 
 
+def _table_lock_key(fmt: CsvFormat) -> str:
+    return f"raw.{fmt.table}"
+
+
 def ensure_meta_tables(conn: psycopg.Connection) -> None:
+    """Create raw.load_batches and raw.quarantine once. DDL only when something is missing:
+    re-running `create index if not exists` would lock tables other loaders are writing to."""
+    with conn.transaction():
+        present = conn.execute(
+            "select to_regclass('raw.load_batches') is not null and to_regclass('raw.quarantine') is not null"
+            " and to_regclass('raw.load_batches_file_once') is not null").fetchone()[0]
+    if present:
+        return
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
         conn.execute(META_DDL)
 
 
 def ensure_raw_table(conn: psycopg.Connection, fmt: CsvFormat) -> None:
-    """Create the raw table, or add columns a newer format version brought (never drop)."""
+    """Create the raw table, or add columns a newer format version brought (never drop).
+
+    Checks the catalog first and runs DDL only when something is missing, under the same
+    advisory lock as loads into the table, so DDL never interleaves with a running load.
+    """
+    ensure_meta_tables(conn)
+    wanted = set(fmt.column_names) | {"_extra", "_batch_id", "_source", "_source_line", "_loaded_at", "_row_hash"}
+    index_name = f"{fmt.table}_natural_key"
+    with conn.transaction():
+        has_index = not fmt.natural_key or conn.execute(
+            "select to_regclass(%s) is not null", (f"{RAW_SCHEMA}.{index_name}",)).fetchone()[0]
+        existing = _existing_columns(conn, fmt.table)
+    if wanted <= existing and has_index:
+        return
     table = sql.Identifier(RAW_SCHEMA, fmt.table)
     cols = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.sql_type)) for c in fmt.columns]
     meta = sql.SQL(
@@ -122,16 +147,25 @@ def ensure_raw_table(conn: psycopg.Connection, fmt: CsvFormat) -> None:
     )
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
-        conn.execute(META_DDL)
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (_table_lock_key(fmt),))
         conn.execute(sql.SQL("create table if not exists {} ({}, {})").format(
             table, sql.SQL(", ").join(cols), meta))
+        existing = _existing_columns(conn, fmt.table)
         for c in fmt.columns:
-            conn.execute(sql.SQL("alter table {} add column if not exists {} {}").format(
-                table, sql.Identifier(c.name), sql.SQL(c.sql_type)))
+            if c.name not in existing:
+                conn.execute(sql.SQL("alter table {} add column {} {}").format(
+                    table, sql.Identifier(c.name), sql.SQL(c.sql_type)))
         if fmt.natural_key:
             conn.execute(sql.SQL("create index if not exists {} on {} ({})").format(
-                sql.Identifier(f"{fmt.table}_natural_key"), table,
+                sql.Identifier(index_name), table,
                 sql.SQL(", ").join(sql.Identifier(k) for k in fmt.natural_key)))
+
+
+def _existing_columns(conn: psycopg.Connection, table: str) -> set[str]:
+    rows = conn.execute(
+        "select attname from pg_attribute where attrelid = to_regclass(%s) and attnum > 0 and not attisdropped",
+        (f"{RAW_SCHEMA}.{table}",)).fetchall()
+    return {r[0] for r in rows}
 
 
 def load_file(
@@ -180,7 +214,7 @@ def load_rows(
     batch_id = uuid.uuid4()
     with conn.transaction():
         # One loader per raw table at a time: makes "already loaded?" checks race-free.
-        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"raw.{fmt.table}",))
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (_table_lock_key(fmt),))
         started = conn.execute("select now()").fetchone()[0]
         if file_sha is not None:
             done = conn.execute(
