@@ -6,14 +6,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PYTHON := $(PYTHON)
 BIN := $(CURDIR)/$(VENV)/bin
-TOOLS := $(CURDIR)/.soleflipper/tools
 UV_VERSION := 0.13.9
 # dagster-dbt looks for `dbt` on PATH: put the venv's bin first.
 export PATH := $(BIN):$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+# uv lives in the venv itself (and in requirements.lock, so `uv pip sync` keeps it).
+UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project \( -path dbt_project/target -o -path dbt_project/logs \) -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
@@ -27,12 +27,12 @@ help:
 	@echo "make db-start / db-stop / db-status / db-url   the project-local PostgreSQL"
 	@echo "make dbt-build   dbt build against the warehouse;  make lint   ruff + sqlfluff"
 
-$(TOOLS)/bin/uv:
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(TOOLS) uv==$(UV_VERSION)
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # requirements.lock pins the whole dependency tree with hashes (`make lock` regenerates it).
 $(STAMP): pyproject.toml requirements.lock | $(UV)
-	@test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
 	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
