@@ -13,7 +13,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from resources.dbt import dbt_connection_env, dbt_project, ensure_manifest
-from resources.warehouse import WarehouseResource
+from resources.warehouse import WarehouseResource, ensure_all_raw_tables
 
 
 class SoleFlipperDbtTranslator(DagsterDbtTranslator):
@@ -35,6 +35,9 @@ translator = SoleFlipperDbtTranslator(settings=DagsterDbtTranslatorSettings(enab
     name="warehouse_dbt_models",
 )
 def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # Sources that have never been loaded still need their (empty) raw tables for dbt to build.
+    with warehouse.connect() as conn:
+        ensure_all_raw_tables(conn)
     # profiles.yml reads the connection from the environment of this (run) process.
     os.environ.update(dbt_connection_env(warehouse.database_url))
     yield from dbt.cli(["build"], context=context).stream()

@@ -48,6 +48,7 @@ def build_file_import_asset(format_name: str, group_name: str) -> dg.AssetsDefin
         warehouse: WarehouseResource,
         imports: ImportFolderResource,
     ) -> dg.MaterializeResult:
+        warehouse.ensure_raw_table(fmt)  # an empty source still has its (empty) raw table
         paths = [Path(p) for p in config.paths] or imports.files(fmt)
         context.log.info(f"{len(paths)} file(s) to load into raw.{fmt.table}")
         results: list[LoadResult] = []

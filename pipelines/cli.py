@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipelines import cli_stockx
 from soleflipper.settings import PROJECT_ROOT, Settings, load_settings
 
 
@@ -32,14 +33,14 @@ def prepare_environment(settings: Settings, start_database: bool = True) -> Sett
     import psycopg
 
     from resources.postgres import provision
-    from resources.warehouse import ensure_meta_tables
+    from resources.warehouse import ensure_all_raw_tables
 
     if start_database:
         provision(settings)
         settings = load_settings()
 
         with psycopg.connect(settings.warehouse_url) as conn:
-            ensure_meta_tables(conn)
+            ensure_all_raw_tables(conn)
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     template = (PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8")
@@ -258,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", help="rows per table and headline KPIs")
     summary.set_defaults(func=cmd_summary)
+
+    cli_stockx.register(sub)
 
     dev = sub.add_parser("dev", help="start the Dagster UI (dagster dev) on the same instance")
     dev.add_argument("--host", default="127.0.0.1")

@@ -15,13 +15,24 @@ from soleflipper.settings import load_settings
 
 settings = load_settings()
 
-stockx_sales_report = build_file_import_asset("stockx_sales_report", group_name="stockx")
-import_stockx_sales_report = file_import_job("stockx_sales_report")
+# File formats users drop into import folders, and the asset group each one belongs to.
+FILE_IMPORTS = {
+    "stockx_sales_report": "stockx",
+    "ebay_sold_listings": "ebay",
+    "ebay_orders": "ebay",
+    "alias_consignment": "alias",
+    "alias_invoice": "alias",
+    "purchases_sheet": "sheets",
+    "purchases_sheet_de": "sheets",
+    "sales_sheet": "sheets",
+}
+file_import_assets = [build_file_import_asset(name, group_name=group) for name, group in FILE_IMPORTS.items()]
+file_import_jobs = {name: file_import_job(name) for name in FILE_IMPORTS}
 
 defs = dg.Definitions(
-    assets=[stockx_sales_report, warehouse_dbt_models],
-    jobs=[everything_job, import_stockx_sales_report],
-    sensors=[build_import_folder_sensor("stockx_sales_report", import_stockx_sales_report)],
+    assets=[*file_import_assets, warehouse_dbt_models],
+    jobs=[everything_job, *file_import_jobs.values()],
+    sensors=[build_import_folder_sensor(name, job) for name, job in file_import_jobs.items()],
     resources={
         "warehouse": WarehouseResource(database_url=settings.warehouse_url),
         "dbt": dbt_resource(),

@@ -168,6 +168,14 @@ def _existing_columns(conn: psycopg.Connection, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def ensure_all_raw_tables(conn: psycopg.Connection) -> None:
+    """Every built-in format's raw table, so dbt can build before the first load of a source."""
+    from soleflipper.formats import available_formats, load_format
+
+    for name in available_formats():
+        ensure_raw_table(conn, load_format(name))
+
+
 def load_file(
     conn: psycopg.Connection,
     fmt: CsvFormat,
@@ -340,6 +348,10 @@ class WarehouseResource(dg.ConfigurableResource):
     def load_file(self, fmt: CsvFormat, path: Path, progress: Callable[[int], None] | None = None) -> LoadResult:
         with self.connect() as conn:
             return load_file(conn, fmt, path, progress=progress)
+
+    def ensure_raw_table(self, fmt: CsvFormat) -> None:
+        with self.connect() as conn:
+            ensure_raw_table(conn, fmt)
 
     def count_rows(self, table: str) -> int:
         schema, name = table.split(".", 1)

@@ -3,6 +3,10 @@
 Reads a file record by record (never the whole file), maps columns by header name, and turns
 each record into canonical text values ready for PostgreSQL COPY, or into a :class:`RowError`
 naming the line, the field and the reason. No database and no Dagster here, so it tests fast.
+
+Speed matters (a StockX export can have a million rows): per-column work is decided once, when
+the converters are built, so a column without ``strip_chars``/``extract`` pays nothing for them,
+and constant columns are appended per row rather than converted per field.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ def map_header(fmt: CsvFormat, header: list[str], filename: str) -> HeaderMap:
     used = set()
     for col in fmt.columns:
         pos = next((index[k] for k in col.header_keys() if k in index), None)
-        if pos is None and not col.optional:
+        if pos is None and not col.optional and col.constant is None:
             missing.append(col.header)
         positions.append(pos)
         if pos is not None:
@@ -91,17 +95,40 @@ Converter = Callable[[str], str]
 def _numeric_converter(fmt: CsvFormat, col: Column) -> Converter:
     thousands = fmt.thousands_separator
     decimal = fmt.decimal_separator
+    minimum = col.min
+
+    if not thousands and decimal == ".":  # the common case (StockX): nothing to translate
+
+        def convert_plain(value: str) -> str:
+            text = value.strip()
+            if not _NUMERIC.match(text):
+                raise ValueError(f"{value!r} is not a number")
+            if minimum is not None and float(text) < minimum:
+                raise ValueError(f"{value!r} is below the minimum {minimum}")
+            return text
+
+        return convert_plain
+
+    # With a thousands separator it must group by three: "12.5" in a "1.234,56" file is an
+    # error, never 125. With a "," decimal separator, a stray "." is an error too.
+    grouped = re.compile(rf"^[+-]?\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+(?:{re.escape(decimal)}\d*)?$") \
+        if thousands else None
 
     def convert(value: str) -> str:
         text = value.strip()
-        if thousands:
+        if thousands and thousands in text:
+            if not grouped.match(text):
+                raise ValueError(f"{value!r} is not a number: {thousands!r} separates thousands (groups of "
+                                 f"three digits) and {decimal!r} decimals")
             text = text.replace(thousands, "")
         if decimal != ".":
+            if "." in text:
+                raise ValueError(f"{value!r} is not a number: the decimal separator is {decimal!r}")
             text = text.replace(decimal, ".")
         if not _NUMERIC.match(text):
             raise ValueError(f"{value!r} is not a number")
-        if col.min is not None and float(text) < col.min:
-            raise ValueError(f"{value!r} is below the minimum {col.min}")
+        if minimum is not None and float(text) < minimum:
+            raise ValueError(f"{value!r} is below the minimum {minimum}")
         return text
 
     return convert
@@ -209,7 +236,47 @@ def _json_converter(value: str) -> str:
     return value
 
 
+_WHITESPACE = " \t\r\n\u00a0\u202f"
+
+
+def _cleaning_converter(fmt: CsvFormat, col: Column, convert: Converter) -> Converter:
+    """``strip_chars`` and ``extract`` run before the type conversion; what is left may be empty."""
+    strip = col.strip_chars + _WHITESPACE if col.strip_chars else None
+    extract = re.compile(col.extract) if col.extract else None
+    nulls = fmt.null_values
+    default = col.default
+    not_null = col.not_null
+
+    def clean(value: str) -> str | None:
+        text = value.strip(strip) if strip is not None else value
+        if extract is not None:
+            found = extract.search(text)
+            if found is None:
+                raise ValueError(f"{value!r} does not contain {col.extract}")
+            text = found.group(1) or ""
+        if text.strip() in nulls:
+            if default is not None:
+                return default
+            if not_null:
+                raise ValueError("required value is missing")
+            return None
+        try:
+            return convert(text)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (cell {value!r})" if text != value else str(exc)) from None
+
+    return clean  # type: ignore[return-value]  # None: the cleaned text means NULL
+
+
 def converter_for(fmt: CsvFormat, col: Column) -> Converter:
+    """The converter for one column: type conversion, preceded by ``strip_chars``/``extract``."""
+    convert = _type_converter(fmt, col)
+    if col.strip_chars or col.extract:
+        return _cleaning_converter(fmt, col, convert)
+    return convert
+
+
+def _type_converter(fmt: CsvFormat, col: Column) -> Converter:
     if col.type == "numeric":
         return _numeric_converter(fmt, col)
     if col.type == "integer":
@@ -260,8 +327,12 @@ def parse_csv(fmt: CsvFormat, path: Path) -> tuple[HeaderMap, Iterator[ParsedRow
     name = str(path)
     handle = open(path, "rb")  # noqa: SIM115 - closed by the record generator
     reader = csv.reader(decoded_lines(handle, fmt.encoding, name), delimiter=fmt.delimiter)
+    skip = _skip_matcher(fmt)
     try:
         header = next(reader)
+        # Blank lines, rows of bare delimiters and report titles (skip_records) before the header.
+        while not any(header) or (skip is not None and skip(header)):
+            header = next(reader)
     except StopIteration:
         handle.close()
         raise FileFormatError(f"{name}: the file is empty (no header row)") from None
@@ -279,13 +350,32 @@ def parse_csv(fmt: CsvFormat, path: Path) -> tuple[HeaderMap, Iterator[ParsedRow
     return hmap, _records(fmt, hmap, reader, handle, name)
 
 
+def _skip_matcher(fmt: CsvFormat) -> Callable[[list[str]], bool] | None:
+    if not fmt.skip_records:
+        return None
+    patterns = [re.compile(p) for p in fmt.skip_records]
+    delimiter = fmt.delimiter
+
+    def matches(record: list[str]) -> bool:
+        text = delimiter.join(record)
+        return any(p.search(text) for p in patterns)
+
+    return matches
+
+
 def _records(fmt: CsvFormat, hmap: HeaderMap, reader, handle, name: str) -> Iterator[ParsedRow | RowError]:
     header = hmap.header
     width = len(header)
     nulls = fmt.null_values
     plan = [
-        (pos, col, converter_for(fmt, col)) for pos, col in zip(hmap.positions, fmt.columns, strict=True)
+        (pos, col, converter_for(fmt, col), col.default)
+        for pos, col in zip(hmap.positions, fmt.columns, strict=True) if col.constant is None
     ]
+    # Constant columns follow the file's columns (parse_format puts them last): append per row.
+    constants = [col.constant for col in fmt.columns if col.constant is not None]
+    if constants and any(col.constant is None for col in fmt.columns[len(plan):]):
+        raise ValueError(f"format {fmt.name}: constant columns must come after the file's columns")
+    skip = _skip_matcher(fmt)
     extra_positions = hmap.extra_positions
     prev_end = reader.line_num
     with handle:
@@ -298,18 +388,23 @@ def _records(fmt: CsvFormat, hmap: HeaderMap, reader, handle, name: str) -> Iter
                 raise FileFormatError(f"{name}: line {prev_end + 1}: {exc}") from None
             line = prev_end + 1
             prev_end = reader.line_num
-            if not record:
-                continue  # a blank line carries no data
+            if not record or (not record[0] and not any(record)):
+                continue  # a blank line, or a row of bare delimiters, carries no data
             if len(record) != width:
+                if skip is not None and skip(record):
+                    continue  # report furniture ("12,record(s) downloaded,...")
                 yield RowError(line, None,
                                f"record has {len(record)} fields, the header has {width} "
                                "(truncated or broken line)", _record_dict(header, record))
                 continue
             values: list[str | None] = []
             error: RowError | None = None
-            for pos, col, convert in plan:
+            for pos, col, convert, default in plan:
                 raw = record[pos] if pos is not None else ""
                 if pos is None or raw.strip() in nulls:
+                    if default is not None:
+                        values.append(default)
+                        continue
                     if col.not_null:
                         error = RowError(line, col.header, "required value is missing",
                                          _record_dict(header, record))
@@ -322,7 +417,10 @@ def _records(fmt: CsvFormat, hmap: HeaderMap, reader, handle, name: str) -> Iter
                     error = RowError(line, col.header, str(exc), _record_dict(header, record))
                     break
             if error is not None:
-                yield error
+                if skip is None or not skip(record):
+                    yield error
                 continue
+            if constants:
+                values += constants
             extra = {header[p]: record[p] for p in extra_positions} if extra_positions else None
             yield ParsedRow(line, values, extra)

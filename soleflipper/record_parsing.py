@@ -43,8 +43,11 @@ def flatten(record: Mapping[str, Any], wanted: set[str], prefix: str = "") -> di
 def parse_records(fmt: CsvFormat, records: Iterable[Mapping[str, Any]], first_index: int = 1
                   ) -> Iterator[ParsedRow | RowError]:
     """Validate and convert records; ``line`` is the record's position in the batch."""
-    wanted = {key for col in fmt.columns for key in (col.header, *col.aliases)}
-    plan = [(col, (col.header, *col.aliases), converter_for(fmt, col)) for col in fmt.columns]
+    # Constant columns (platform, a file-wide currency) come last in a format; append them per row.
+    read = [col for col in fmt.columns if col.constant is None]
+    constants = [col.constant for col in fmt.columns if col.constant is not None]
+    wanted = {key for col in read for key in (col.header, *col.aliases)}
+    plan = [(col, (col.header, *col.aliases), converter_for(fmt, col)) for col in read]
     nulls = fmt.null_values
     for index, record in enumerate(records, start=first_index):
         flat = flatten(record, wanted)
@@ -57,6 +60,9 @@ def parse_records(fmt: CsvFormat, records: Iterable[Mapping[str, Any]], first_in
             if key is not None:
                 used.add(key)
             if raw is None or (isinstance(raw, str) and raw.strip() in nulls):
+                if col.default is not None:
+                    values.append(col.default)
+                    continue
                 if col.not_null:
                     error = RowError(index, col.header, "required value is missing", _record_text(record))
                     break
@@ -70,6 +76,7 @@ def parse_records(fmt: CsvFormat, records: Iterable[Mapping[str, Any]], first_in
         if error is not None:
             yield error
             continue
+        values.extend(constants)
         extra = {k: v for k, v in flat.items() if k not in used}
         yield ParsedRow(index, values, {k: _text(v) if v is not None else None for k, v in extra.items()} or None)
 

@@ -139,7 +139,8 @@ def test_every_asset_of_the_job_materialized_and_every_dbt_check_passed(material
     result, job = materialized.first, materialized.job
     assert result.success
     materialized_keys = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert materialized_keys == set(job.asset_layer.selected_asset_keys) == {
+    assert materialized_keys == set(job.asset_layer.selected_asset_keys)
+    assert materialized_keys >= {
         dg.AssetKey(["raw", "stockx_sales_report"]),
         dg.AssetKey(["staging", "stg_stockx__sales_report"]),
         dg.AssetKey(["transactions", "fct_sales"]),
@@ -163,7 +164,7 @@ def test_every_asset_of_the_job_materialized_and_every_dbt_check_passed(material
     for event in result.get_asset_observation_events():
         observation = event.asset_observation_data.asset_observation
         if "unique_id" in observation.metadata:
-            assert observation.asset_key == dg.AssetKey(["raw", "stockx_sales_report"])
+            assert observation.asset_key.path[0] == "raw"
             statuses[observation.metadata["unique_id"].value] = observation.metadata["status"].value
     assert set(statuses) == all_tests and len(all_tests) > len(expected_checks)
     assert set(statuses.values()) == {"pass"}

@@ -56,3 +56,14 @@ def test_bad_values_and_missing_keys_become_row_errors_with_the_whole_record():
     assert (rows[0].line, rows[0].field, rows[0].reason) == (101, "orderNumber", "required value is missing")
     assert rows[1].field == "amount" and "is not a number" in rows[1].reason
     assert json.loads(rows[1].record["record"]) == {"orderNumber": "1-2", "amount": "12,5"}
+
+
+def test_constants_and_defaults_apply_to_api_records_too():
+    fmt = parse_format({
+        "name": "payouts", "source": "api", "entity": "payouts", "constants": {"platform": "alias"},
+        "columns": [{"name": "payout_id", "header": "id"},
+                    {"name": "currency", "header": "currency", "type": "currency", "default": "USD"}],
+    }, "inline")
+    (row,) = parse_records(fmt, [{"id": "p1"}])
+    assert dict(zip(fmt.column_names, row.values, strict=True)) == {
+        "payout_id": "p1", "currency": "USD", "platform": "alias"}
