@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.checks_products import product_match_rate
 from assets.dbt import warehouse_dbt_models
 from assets.file_imports import build_file_import_asset
 from pipelines.jobs import everything_job, file_import_job
@@ -31,6 +32,7 @@ file_import_jobs = {name: file_import_job(name) for name in FILE_IMPORTS}
 
 defs = dg.Definitions(
     assets=[*file_import_assets, warehouse_dbt_models],
+    asset_checks=[product_match_rate],
     jobs=[everything_job, *file_import_jobs.values()],
     sensors=[build_import_folder_sensor(name, job) for name, job in file_import_jobs.items()],
     resources={

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
-from resources.warehouse import load_file
+from resources.warehouse import ensure_all_raw_tables, load_file
 from soleflipper.formats import load_format
 
 
@@ -26,6 +26,7 @@ def dbt(database_url: str, target: Path, *args: str) -> tuple[int, dict]:
 
 @pytest.fixture
 def loaded(conn, database_url, demo_reports):
+    ensure_all_raw_tables(conn)  # sources not loaded yet still need their (empty) tables
     fmt = load_format("stockx_sales_report")
     for path in demo_reports:
         load_file(conn, fmt, path)

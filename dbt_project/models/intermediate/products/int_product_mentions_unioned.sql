@@ -1,0 +1,107 @@
+-- Every place a product is mentioned, one row per source row: the style code and size label
+-- as the source wrote them, plus the product title, brand and StockX ids when the source has
+-- them. Sales and variants mention a product in one size ('variant'), catalog products only a
+-- product ('product').
+--
+-- A new source (Notion purchases, eBay, Alias) adds one CTE with these columns and one
+-- `union all`. is_catalog_source says whether the source's style codes define products (StockX
+-- data) or must match a product StockX data already defines (free-typed codes elsewhere).
+with
+
+stockx_sales_report as (
+
+    select
+        'stockx_sales_report' as source,
+        order_number as source_id,
+        'variant' as mention_level,
+        true as is_catalog_source,
+        style_code as style_code_raw,
+        size_label as size_label_raw,
+        item_name as product_title,
+        null::text as brand,
+        null::text as stockx_product_id,
+        null::text as stockx_variant_id,
+        sold_at as seen_at,
+        load_batch_id,
+        load_source
+    from {{ ref('stg_stockx__sales_report') }}
+
+),
+
+stockx_orders as (
+
+    select
+        'stockx_orders' as source,
+        order_number as source_id,
+        'variant' as mention_level,
+        true as is_catalog_source,
+        style_code as style_code_raw,
+        size_label as size_label_raw,
+        product_name as product_title,
+        null::text as brand,
+        stockx_product_id,
+        stockx_variant_id,
+        coalesce(created_at, loaded_at) as seen_at,
+        load_batch_id,
+        load_source
+    from {{ ref('stg_stockx__orders') }}
+
+),
+
+stockx_products as (
+
+    select
+        'stockx_products' as source,
+        stockx_product_id as source_id,
+        'product' as mention_level,
+        true as is_catalog_source,
+        style_code as style_code_raw,
+        null::text as size_label_raw,
+        title as product_title,
+        brand,
+        stockx_product_id,
+        null::text as stockx_variant_id,
+        loaded_at as seen_at,
+        load_batch_id,
+        load_source
+    from {{ ref('stg_stockx__products') }}
+
+),
+
+stockx_variants as (
+
+    -- A variant has no style code of its own: it gets its product's (by StockX product id).
+    select
+        'stockx_variants' as source,
+        stockx_variant_id as source_id,
+        'variant' as mention_level,
+        true as is_catalog_source,
+        null::text as style_code_raw,
+        size_label as size_label_raw,
+        null::text as product_title,
+        null::text as brand,
+        stockx_product_id,
+        stockx_variant_id,
+        loaded_at as seen_at,
+        load_batch_id,
+        load_source
+    from {{ ref('stg_stockx__variants') }}
+
+),
+
+unioned as (
+
+    select * from stockx_sales_report
+    union all
+    select * from stockx_orders
+    union all
+    select * from stockx_products
+    union all
+    select * from stockx_variants
+
+)
+
+select
+    source || ':' || source_id as mention_id,
+    *
+from unioned
