@@ -7,6 +7,7 @@ import dagster as dg
 from assets.checks_products import product_match_rate
 from assets.dbt import warehouse_dbt_models
 from assets.file_imports import build_file_import_asset
+from assets.notion import notion_assets, notion_enabled, notion_resource_from_env
 from pipelines.jobs import everything_job, file_import_job
 from resources.dbt import dbt_resource
 from resources.imports import ImportFolderResource
@@ -31,7 +32,8 @@ file_import_assets = [build_file_import_asset(name, group_name=group) for name, 
 file_import_jobs = {name: file_import_job(name) for name in FILE_IMPORTS}
 
 defs = dg.Definitions(
-    assets=[*file_import_assets, warehouse_dbt_models],
+    # Notion assets only when a token is configured (the demo starts the Notion simulator and sets it).
+    assets=[*file_import_assets, *(notion_assets if notion_enabled() else []), warehouse_dbt_models],
     asset_checks=[product_match_rate],
     jobs=[everything_job, *file_import_jobs.values()],
     sensors=[build_import_folder_sensor(name, job) for name, job in file_import_jobs.items()],
@@ -39,5 +41,6 @@ defs = dg.Definitions(
         "warehouse": WarehouseResource(database_url=settings.warehouse_url),
         "dbt": dbt_resource(),
         "imports": ImportFolderResource(root=str(settings.import_dir)),
+        "notion": notion_resource_from_env(),
     },
 )

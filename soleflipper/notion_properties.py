@@ -617,6 +617,10 @@ def parse_database_mapping(
             raise MappingError(f"{where}: {key}_env must be an environment variable name")
         if variable and env and env.get(variable, "").strip():
             ids[key] = env[variable].strip()
+            if key == "database_id" and ids["database_id"] != data.get("database_id"):
+                # Another database than the file's default: its data source id belongs to the
+                # default one, so drop it (looked up from the database unless set explicitly).
+                ids["data_source_id"] = None
     for key, value in ids.items():
         if value is not None and not isinstance(value, str):
             raise MappingError(f"{where}: {key} must be a string")

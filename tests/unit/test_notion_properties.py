@@ -622,3 +622,19 @@ def test_invalid_mappings_name_the_file_and_key(section, message):
 def test_a_mapping_needs_a_databases_section():
     with pytest.raises(MappingError, match="top-level 'databases'"):
         parse_mapping({"sales": {}}, "mine.yaml")
+
+
+def test_a_users_own_database_id_does_not_keep_the_default_data_source_id():
+    from soleflipper.notion_mappings import load_mapping
+
+    default = load_mapping(env={})
+    purchases = default.databases["purchases"]
+    assert purchases.data_source_id  # the simulator's, in the shipped file
+    mine = load_mapping(env={"SOLEFLIPPER_NOTION_PURCHASES_DATABASE_ID": "11111111-2222-3333-4444-555555555555"})
+    mine_purchases = mine.databases["purchases"]
+    assert mine_purchases.database_id == "11111111-2222-3333-4444-555555555555"
+    assert mine_purchases.data_source_id is None  # looked up from the user's database instead
+    both = load_mapping(env={"SOLEFLIPPER_NOTION_PURCHASES_DATABASE_ID": "11111111-2222-3333-4444-555555555555",
+                             "SOLEFLIPPER_NOTION_PURCHASES_DATA_SOURCE_ID": "66666666-7777-8888-9999-000000000000"})
+    assert both.databases["purchases"].data_source_id == \
+        "66666666-7777-8888-9999-000000000000"
