@@ -154,12 +154,13 @@ def materialize(selection: Sequence[str]) -> bool:
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.jobs import downstream_of
 
     instance = dg.DagsterInstance.get()
     if selection[0] == "downstream_of_raw":
         key = dg.AssetKey(["raw", selection[1]])
-        job = dg.define_asset_job("cli_build_downstream", selection=dg.AssetSelection.assets(key).downstream()
-                                  - dg.AssetSelection.assets(key))
+        job = dg.define_asset_job("cli_build_downstream",
+                                  selection=downstream_of(key) - dg.AssetSelection.assets(key))
         job_def = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def("cli_build_downstream")
     else:
         job_def = defs.resolve_job_def(selection[0])
@@ -169,11 +170,22 @@ def materialize(selection: Sequence[str]) -> bool:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from contextlib import nullcontext
+
+    from pipelines.demo import demo_services, forget_demo, remember_demo
+
     settings = prepare_environment(settings)
-    if not args.no_demo:
+    if args.no_demo:
+        forget_demo(settings)
+    else:
         cmd_demo(argparse.Namespace(sales=args.sales, seed=args.seed), settings)
-    _out("Materializing every asset (ingest, dbt build, KPI views)...")
-    ok = materialize(["refresh_everything"])
+        remember_demo(settings, args.sales, args.seed)
+    # Demo data only: local API simulators with the same sales when no account is configured.
+    services = nullcontext() if args.no_demo else demo_services(settings, n_sales=args.sales, seed=args.seed)
+    with services as demo:
+        _demo_banner(demo)
+        _out("Materializing every asset (ingest, dbt build, KPI views)...")
+        ok = materialize(["refresh_everything"])
     _out()
     cmd_summary(args, settings)
     _out()
@@ -183,6 +195,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     _out("Done. Open the Dagster UI with `make dev`, then http://127.0.0.1:3000")
     _out(f"Warehouse URL for psql and BI tools: `soleflipper db-url` ({_redacted(settings)})")
     return 0
+
+
+def _demo_banner(demo) -> None:
+    if demo is not None and demo.active:
+        _out(f"StockX: demo simulator on {demo.stockx_api_url} (no StockX account configured; "
+             "real StockX allows 1 request/s, the demo runs faster)")
+    elif demo is not None and demo.note:
+        _out(f"StockX: {demo.note}")
 
 
 def _redacted(settings: Settings) -> str:
@@ -199,11 +219,18 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
+    from contextlib import nullcontext
+
+    from pipelines.demo import demo_services, remembered_demo
+
     settings = prepare_environment(settings)
     dagster = shutil.which("dagster") or str(Path(sys.executable).parent / "dagster")
     command = [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
-    _out(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)")
-    return subprocess.call(command, cwd=PROJECT_ROOT)
+    demo = remembered_demo(settings)  # the warehouse holds `soleflipper run` demo data: same simulators
+    with demo_services(settings, *demo) if demo else nullcontext() as services:
+        _demo_banner(services)
+        _out(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)")
+        return subprocess.call(command, cwd=PROJECT_ROOT)
 
 
 def cmd_dbt(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,9 +8,11 @@ from assets.checks_products import product_match_rate
 from assets.dbt import warehouse_dbt_models
 from assets.file_imports import build_file_import_asset
 from assets.notion import notion_assets, notion_enabled, notion_resource_from_env
+from assets.stockx import stockx_assets, stockx_enabled, stockx_job, stockx_schedule
 from pipelines.jobs import everything_job, file_import_job
 from resources.dbt import dbt_resource
 from resources.imports import ImportFolderResource
+from resources.stockx import StockXResource
 from resources.warehouse import WarehouseResource
 from sensors.import_folder import build_import_folder_sensor
 from soleflipper.settings import load_settings
@@ -31,16 +33,28 @@ FILE_IMPORTS = {
 file_import_assets = [build_file_import_asset(name, group_name=group) for name, group in FILE_IMPORTS.items()]
 file_import_jobs = {name: file_import_job(name) for name in FILE_IMPORTS}
 
+# API sources join the code location only when configured: the user's account, or the demo
+# simulators whose variables `soleflipper run` / `soleflipper dev` export before Dagster loads
+# this module (pipelines/demo.py). A source that is not set up must not fail every run.
+STOCKX = stockx_enabled()
+NOTION = notion_enabled()
+
 defs = dg.Definitions(
-    # Notion assets only when a token is configured (the demo starts the Notion simulator and sets it).
-    assets=[*file_import_assets, *(notion_assets if notion_enabled() else []), warehouse_dbt_models],
+    assets=[
+        *file_import_assets,
+        *(stockx_assets if STOCKX else []),
+        *(notion_assets if NOTION else []),
+        warehouse_dbt_models,
+    ],
     asset_checks=[product_match_rate],
-    jobs=[everything_job, *file_import_jobs.values()],
+    jobs=[everything_job, *file_import_jobs.values(), *([stockx_job] if STOCKX else [])],
+    schedules=[stockx_schedule] if STOCKX else [],
     sensors=[build_import_folder_sensor(name, job) for name, job in file_import_jobs.items()],
     resources={
         "warehouse": WarehouseResource(database_url=settings.warehouse_url),
         "dbt": dbt_resource(),
         "imports": ImportFolderResource(root=str(settings.import_dir)),
         "notion": notion_resource_from_env(),
+        **({"stockx": StockXResource.from_env(settings.warehouse_url)} if STOCKX else {}),
     },
 )

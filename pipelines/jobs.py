@@ -11,6 +11,13 @@ import dagster as dg
 from soleflipper.formats import load_format
 
 WAREHOUSE_BUILD = {"soleflipper/warehouse-build": "true"}
+# Assets that call an external API: a dropped file must not trigger API syncs downstream of it.
+API_ASSETS = dg.AssetSelection.tag("soleflipper/api", "stockx")
+
+
+def downstream_of(key: dg.AssetKey) -> dg.AssetSelection:
+    """The asset and the warehouse models built from it, without API syncs."""
+    return dg.AssetSelection.assets(key).downstream() - API_ASSETS
 
 
 def file_import_job(format_name: str):
@@ -18,7 +25,7 @@ def file_import_job(format_name: str):
     key = dg.AssetKey(["raw", load_format(format_name).table])
     return dg.define_asset_job(
         name=f"import_{format_name}",
-        selection=dg.AssetSelection.assets(key).downstream(),
+        selection=downstream_of(key),
         description=f"Import {format_name} files and rebuild the warehouse models that depend on them.",
         tags=WAREHOUSE_BUILD,
     )

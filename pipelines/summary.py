@@ -8,7 +8,7 @@ import psycopg
 def _table_counts(conn: psycopg.Connection) -> list[tuple[str, int]]:
     tables = conn.execute(
         "select table_schema, table_name from information_schema.tables"
-        " where table_schema in ('raw', 'transactions', 'analytics') and table_type = 'BASE TABLE'"
+        " where table_schema in ('raw', 'products', 'transactions', 'analytics') and table_type = 'BASE TABLE'"
         " union all select schemaname, matviewname from pg_matviews where schemaname = 'analytics'"
         " order by 1, 2").fetchall()
     counts = []

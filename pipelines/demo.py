@@ -1,0 +1,227 @@
+"""Demo services for ``make run`` and ``make dev``: a local StockX when the user has no StockX account.
+
+When ``SOLEFLIPPER_STOCKX_API_KEY`` is not set, :func:`demo_services`
+
+* starts the StockX simulator in a background thread on 127.0.0.1, port
+  ``SOLEFLIPPER_STOCKX_SIMULATOR_PORT`` (default 8787; a free port if that one is taken), seeded
+  with the same seed and number of sales as the demo CSV reports, so API orders and report rows
+  reconcile one to one;
+* paces the demo at ``SOLEFLIPPER_STOCKX_REQUESTS_PER_SECOND`` (default **20** here) and sets the
+  simulator's rate limiter to the same rate, so the limiter is on but a run of ~250 calls takes
+  seconds, not minutes. The real StockX allows 1 request/s: without the demo the client keeps
+  its default of 1;
+* exports the simulator's URLs and demo credentials (:func:`simulators.stockx.demo_environment`)
+  into ``os.environ`` for Dagster, dbt and subprocesses (``dagster dev``), and restores the
+  previous values on exit;
+* uses ``SOLEFLIPPER_FERNET_KEY``, or creates a key once in ``$SOLEFLIPPER_HOME/secrets/fernet.key``
+  (mode 0600) and exports it;
+* signs in once (exchanges an authorization code the simulator issues) when no token is stored.
+  Tokens stored by an earlier demo run are reused: each run's simulator is a new process, so it
+  is told about them (a real StockX remembers the tokens it issued).
+
+With an API key set, nothing is started: the real StockX is used as configured. Stored tokens
+that were not issued by a local simulator are never overwritten.
+
+The simulator invents orders, so it must only run next to demo data: ``soleflipper run`` records
+its demo arguments with :func:`remember_demo` (``--no-demo`` calls :func:`forget_demo`), and
+``soleflipper dev`` starts the simulator only when :func:`remembered_demo` finds them, with the
+same sales and seed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from soleflipper.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ENV_API_KEY = "SOLEFLIPPER_STOCKX_API_KEY"
+ENV_SIMULATOR_PORT = "SOLEFLIPPER_STOCKX_SIMULATOR_PORT"
+ENV_REQUESTS_PER_SECOND = "SOLEFLIPPER_STOCKX_REQUESTS_PER_SECOND"
+DEFAULT_SIMULATOR_PORT = 8787
+DEMO_REQUESTS_PER_SECOND = 20.0
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class DemoError(RuntimeError):
+    """The demo cannot set StockX up; the message says why and what to do (never a secret)."""
+
+
+@dataclass(frozen=True)
+class DemoServices:
+    """What :func:`demo_services` started (nothing when StockX is configured for real)."""
+
+    stockx_api_url: str | None = None
+    stockx_auth_url: str | None = None
+    simulator: Any = None  # the running StockXSimulator, for tests and the CLI banner
+    signed_in: bool = False  # a code was exchanged now (False: stored tokens were reused)
+    key_file: Path | None = None  # the Fernet key file, when the demo created or read one
+    note: str = ""  # why no simulator was started, if none was
+
+    @property
+    def active(self) -> bool:
+        return self.simulator is not None
+
+
+def demo_marker(settings: Settings) -> Path:
+    return settings.home / "demo.json"
+
+
+def remember_demo(settings: Settings, n_sales: int, seed: int) -> None:
+    """Note that the warehouse holds demo data (``soleflipper run`` without ``--no-demo``), so that
+    ``soleflipper dev`` serves a StockX with the same sales and never invents orders next to real data."""
+    path = demo_marker(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"n_sales": n_sales, "seed": seed}) + "\n", encoding="utf-8")
+
+
+def remembered_demo(settings: Settings) -> tuple[int, int] | None:
+    """(n_sales, seed) of the last demo run, or None if the warehouse is not in demo mode."""
+    try:
+        data = json.loads(demo_marker(settings).read_text(encoding="utf-8"))
+        return int(data["n_sales"]), int(data["seed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def forget_demo(settings: Settings) -> None:
+    demo_marker(settings).unlink(missing_ok=True)
+
+
+def key_file(settings: Settings) -> Path:
+    return settings.home / "secrets" / "fernet.key"
+
+
+def ensure_key_file(path: Path) -> str:
+    """The Fernet key in ``path``, created (mode 0600, directory 0700) if missing; reused otherwise."""
+    from resources.token_store import TokenStoreError, make_fernet, new_key
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made by an earlier run (or a concurrent one): use it
+    else:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(new_key() + "\n")
+    os.chmod(path, 0o600)
+    key = path.read_text(encoding="ascii").strip()
+    try:
+        make_fernet(key)
+    except TokenStoreError:
+        raise DemoError(f"{path} does not hold a valid Fernet key: delete it and run again "
+                        "(stored demo StockX tokens are then replaced by a new sign-in)") from None
+    return key
+
+
+def _issuer(access_token: Any) -> str | None:
+    """The ``iss`` claim of a JWT access token (no signature check: only to tell whose it is)."""
+    parts = access_token.split(".") if isinstance(access_token, str) else []
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    issuer = claims.get("iss") if isinstance(claims, dict) else None
+    return issuer if isinstance(issuer, str) else None
+
+
+def issued_by_a_simulator(tokens: Mapping[str, Any]) -> bool:
+    """Whether stored tokens come from a local simulator (their issuer is a loopback address)."""
+    issuer = _issuer(tokens.get("access_token"))
+    return issuer is not None and (urlsplit(issuer).hostname or "") in _LOOPBACK
+
+
+def _remember_tokens(sim: Any, tokens: Mapping[str, Any]) -> None:
+    """Make a freshly started simulator accept the tokens an earlier demo simulator issued.
+
+    Uses the simulator's token tables (``_access``: token -> expiry, ``_refresh``) under its
+    lock: there is no public call for "the server remembers its tokens" yet.
+    """
+    access, refresh, expires = tokens.get("access_token"), tokens.get("refresh_token"), tokens.get("expires_at")
+    with sim.lock:
+        if isinstance(access, str) and isinstance(expires, int | float):
+            sim._access[access] = float(expires)  # an expired one stays expired: the client refreshes
+        if isinstance(refresh, str) and refresh:
+            sim._refresh.add(refresh)
+
+
+def _start(sim: Any) -> None:
+    try:
+        sim.start()
+    except OSError as exc:
+        log.info("port %s is taken (%s): the StockX simulator uses a free port", sim.port, exc.strerror)
+        sim.port = 0
+        sim.start()
+
+
+@contextmanager
+def demo_services(settings: Settings, n_sales: int = 2000, seed: int = 7) -> Iterator[DemoServices]:
+    """Run the demo's StockX (see module doc) for the duration of the ``with`` block."""
+    from resources.stockx.client import PROVIDER
+    from resources.stockx.resource import StockXSettings
+    from resources.token_store import FERNET_KEY_ENV, DecryptError, TokenStore
+    from simulators.stockx import DEMO_REDIRECT_URI, StockXSimulator, demo_environment
+
+    if (os.environ.get(ENV_API_KEY) or "").strip():
+        yield DemoServices(note=f"{ENV_API_KEY} is set: using the configured StockX, no simulator")
+        return
+
+    created_key: Path | None = None
+    fernet_key = (os.environ.get(FERNET_KEY_ENV) or "").strip()
+    if not fernet_key:
+        created_key = key_file(settings)
+        fernet_key = ensure_key_file(created_key)
+
+    store = TokenStore(settings.warehouse_url, fernet_key)
+    try:
+        stored = store.load(PROVIDER)
+    except DecryptError:
+        raise DemoError(
+            "StockX tokens are stored in the warehouse but cannot be decrypted with the demo's key "
+            f"({created_key or FERNET_KEY_ENV}); restore the key that stored them, or run "
+            "`soleflipper stockx login` with the StockX variables set") from None
+    if stored and not issued_by_a_simulator(stored):
+        note = (f"tokens for the real StockX are stored but {ENV_API_KEY} is not set: the demo does not "
+                "replace them, so StockX is left out (set the StockX variables to use your account)")
+        log.warning(note)
+        yield DemoServices(key_file=created_key, note=note)
+        return
+
+    rate = float((os.environ.get(ENV_REQUESTS_PER_SECOND) or "").strip() or DEMO_REQUESTS_PER_SECOND)
+    port = int((os.environ.get(ENV_SIMULATOR_PORT) or "").strip() or DEFAULT_SIMULATOR_PORT)
+    sim = StockXSimulator(port, seed=seed, n_sales=n_sales, rate_limit=True, requests_per_second=rate)
+    _start(sim)
+    exported = {**demo_environment(sim), ENV_REQUESTS_PER_SECOND: f"{rate:g}", FERNET_KEY_ENV: fernet_key}
+    previous = {name: os.environ.get(name) for name in exported}
+    os.environ.update(exported)
+    try:
+        signed_in = False
+        if stored:
+            _remember_tokens(sim, stored)
+        else:
+            with StockXSettings.from_env().client(settings.warehouse_url, login=True) as client:
+                client.exchange_code(sim.issue_code(DEMO_REDIRECT_URI))
+            signed_in = True
+        log.info("StockX simulator on %s (%s sales, seed %s, %g requests/s)", sim.base_url, n_sales, seed, rate)
+        yield DemoServices(stockx_api_url=sim.api_base_url, stockx_auth_url=sim.auth_url, simulator=sim,
+                           signed_in=signed_in, key_file=created_key)
+    finally:
+        sim.stop()
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
