@@ -95,10 +95,14 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from soleflipper.demo_data import write_demo_reports
+    from soleflipper.demo_data import write_demo_purchases_sheet, write_demo_reports
 
     folder = settings.import_folder("stockx_sales_report")
     paths = write_demo_reports(folder, n_sales=args.sales, seed=args.seed)
+    # The purchases sheet holds the cost of the earlier ~70 % of the sales (and of their unsold
+    # stock); the Notion simulator started by `soleflipper run` / `dev` holds the rest.
+    sheets = settings.import_folder("purchases_sheet")
+    paths.append(write_demo_purchases_sheet(sheets, n_sales=args.sales, seed=args.seed))
     for path in paths:
         _out(f"wrote {path}")
     return 0
@@ -203,6 +207,10 @@ def _demo_banner(demo) -> None:
              "real StockX allows 1 request/s, the demo runs faster)")
     elif demo is not None and demo.note:
         _out(f"StockX: {demo.note}")
+    if demo is not None and demo.notion_active:
+        _out(f"Notion: demo simulator on {demo.notion_api_url} (no SOLEFLIPPER_NOTION_TOKEN set)")
+    elif demo is not None and demo.notion_note:
+        _out(f"Notion: {demo.notion_note}")
 
 
 def _redacted(settings: Settings) -> str:

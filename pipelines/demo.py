@@ -1,4 +1,5 @@
-"""Demo services for ``make run`` and ``make dev``: a local StockX when the user has no StockX account.
+"""Demo services for ``make run`` and ``make dev``: a local StockX when the user has no StockX account,
+and a local Notion when no Notion integration is configured.
 
 When ``SOLEFLIPPER_STOCKX_API_KEY`` is not set, :func:`demo_services`
 
@@ -22,7 +23,17 @@ When ``SOLEFLIPPER_STOCKX_API_KEY`` is not set, :func:`demo_services`
 With an API key set, nothing is started: the real StockX is used as configured. Stored tokens
 that were not issued by a local simulator are never overwritten.
 
-The simulator invents orders, so it must only run next to demo data: ``soleflipper run`` records
+Notion: when ``SOLEFLIPPER_NOTION_TOKEN`` is not set, :func:`demo_services` also starts the Notion
+simulator on 127.0.0.1, port ``SOLEFLIPPER_NOTION_SIMULATOR_PORT`` (default 8788; a free port if
+that one is taken), seeded from the same sales and seed: its Purchases database holds the Notion
+share of the demo purchases (the demo purchases sheet holds the rest, no unit in both; see
+:func:`soleflipper.demo_data.iter_purchases`) and its Sales database those purchases' StockX sales
+with their order numbers as ``Sale ID``. It exports the simulated integration token,
+``SOLEFLIPPER_NOTION_BASE_URL`` (``<simulator>/v1``) and the four database / data source id
+variables of the default mapping for the duration (so the Notion assets join the code location),
+and restores them on exit. With a token set, the configured Notion is used and nothing is started.
+
+The simulators invent orders, so they must only run next to demo data: ``soleflipper run`` records
 its demo arguments with :func:`remember_demo` (``--no-demo`` calls :func:`forget_demo`), and
 ``soleflipper dev`` starts the simulator only when :func:`remembered_demo` finds them, with the
 same sales and seed.
@@ -36,8 +47,8 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +62,17 @@ ENV_SIMULATOR_PORT = "SOLEFLIPPER_STOCKX_SIMULATOR_PORT"
 ENV_REQUESTS_PER_SECOND = "SOLEFLIPPER_STOCKX_REQUESTS_PER_SECOND"
 DEFAULT_SIMULATOR_PORT = 8787
 DEMO_REQUESTS_PER_SECOND = 20.0
+ENV_NOTION_TOKEN = "SOLEFLIPPER_NOTION_TOKEN"  # == resources.notion.TOKEN_ENV
+ENV_NOTION_BASE_URL = "SOLEFLIPPER_NOTION_BASE_URL"  # == assets.notion.BASE_URL_ENV
+ENV_NOTION_SIMULATOR_PORT = "SOLEFLIPPER_NOTION_SIMULATOR_PORT"
+DEFAULT_NOTION_SIMULATOR_PORT = 8788
+# The default mapping's id variables (soleflipper/notion_mappings/default.yaml), pointed at the simulator.
+ENV_NOTION_IDS = (
+    ("SOLEFLIPPER_NOTION_PURCHASES_DATABASE_ID", "purchases", "database_id"),
+    ("SOLEFLIPPER_NOTION_PURCHASES_DATA_SOURCE_ID", "purchases", "data_source_id"),
+    ("SOLEFLIPPER_NOTION_SALES_DATABASE_ID", "sales", "database_id"),
+    ("SOLEFLIPPER_NOTION_SALES_DATA_SOURCE_ID", "sales", "data_source_id"),
+)
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -60,18 +82,29 @@ class DemoError(RuntimeError):
 
 @dataclass(frozen=True)
 class DemoServices:
-    """What :func:`demo_services` started (nothing when StockX is configured for real)."""
+    """What :func:`demo_services` started (nothing for a service configured for real).
+
+    ``active`` / ``note`` / ``simulator`` describe StockX (as before); ``notion_active`` /
+    ``notion_note`` / ``notion_simulator`` describe Notion.
+    """
 
     stockx_api_url: str | None = None
     stockx_auth_url: str | None = None
     simulator: Any = None  # the running StockXSimulator, for tests and the CLI banner
     signed_in: bool = False  # a code was exchanged now (False: stored tokens were reused)
     key_file: Path | None = None  # the Fernet key file, when the demo created or read one
-    note: str = ""  # why no simulator was started, if none was
+    note: str = ""  # why no StockX simulator was started, if none was
+    notion_api_url: str | None = None  # the Notion simulator's API root (<url>/v1), when started
+    notion_simulator: Any = None  # the running NotionSimulator
+    notion_note: str = ""  # why no Notion simulator was started, if none was
 
     @property
     def active(self) -> bool:
         return self.simulator is not None
+
+    @property
+    def notion_active(self) -> bool:
+        return self.notion_simulator is not None
 
 
 def demo_marker(settings: Settings) -> Path:
@@ -162,18 +195,69 @@ def _start(sim: Any) -> None:
     try:
         sim.start()
     except OSError as exc:
-        log.info("port %s is taken (%s): the StockX simulator uses a free port", sim.port, exc.strerror)
+        log.info("port %s is taken (%s): the %s simulator uses a free port", sim.port, exc.strerror, sim.name)
         sim.port = 0
         sim.start()
 
 
 @contextmanager
+def _exported(variables: Mapping[str, str]) -> Iterator[None]:
+    """``variables`` in ``os.environ`` for the duration; the previous values (or absence) restored."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _port(variable: str, default: int) -> int:
+    return int((os.environ.get(variable) or "").strip() or default)
+
+
+@contextmanager
 def demo_services(settings: Settings, n_sales: int = 2000, seed: int = 7) -> Iterator[DemoServices]:
-    """Run the demo's StockX (see module doc) for the duration of the ``with`` block."""
+    """Run the demo's StockX and Notion (see module doc) for the duration of the ``with`` block."""
+    with ExitStack() as stack:
+        notion = stack.enter_context(_notion_service(n_sales, seed))
+        stockx = stack.enter_context(_stockx_service(settings, n_sales, seed))
+        yield replace(stockx, **notion)
+
+
+@contextmanager
+def _notion_service(n_sales: int, seed: int) -> Iterator[dict[str, Any]]:
+    """The Notion simulator in demo mode, unless a Notion token is configured: DemoServices fields."""
+    from simulators.notion import DEFAULT_TOKEN, NotionSimulator
+
+    if (os.environ.get(ENV_NOTION_TOKEN) or "").strip():
+        yield {"notion_note": f"{ENV_NOTION_TOKEN} is set: using the configured Notion, no simulator"}
+        return
+    sim = NotionSimulator.from_demo(n_sales, seed, _port(ENV_NOTION_SIMULATOR_PORT, DEFAULT_NOTION_SIMULATOR_PORT))
+    _start(sim)
+    try:
+        api_url = sim.url("/v1")
+        exported = {ENV_NOTION_TOKEN: DEFAULT_TOKEN, ENV_NOTION_BASE_URL: api_url}
+        for variable, database, field in ENV_NOTION_IDS:
+            exported[variable] = getattr(sim.workspace.databases[database], field)
+        with _exported(exported):
+            pages = sim.page_ids("purchases"), sim.page_ids("sales")
+            log.info("Notion simulator on %s (%s purchases, %s sales; seed %s)", api_url, len(pages[0]),
+                     len(pages[1]), seed)
+            yield {"notion_api_url": api_url, "notion_simulator": sim}
+    finally:
+        sim.stop()
+
+
+@contextmanager
+def _stockx_service(settings: Settings, n_sales: int, seed: int) -> Iterator[DemoServices]:
+    """The StockX part of :func:`demo_services` (unchanged behaviour)."""
     from resources.stockx.client import PROVIDER
-    from resources.stockx.resource import StockXSettings
     from resources.token_store import FERNET_KEY_ENV, DecryptError, TokenStore
-    from simulators.stockx import DEMO_REDIRECT_URI, StockXSimulator, demo_environment
+    from simulators.stockx import StockXSimulator, demo_environment
 
     if (os.environ.get(ENV_API_KEY) or "").strip():
         yield DemoServices(note=f"{ENV_API_KEY} is set: using the configured StockX, no simulator")
@@ -201,27 +285,30 @@ def demo_services(settings: Settings, n_sales: int = 2000, seed: int = 7) -> Ite
         return
 
     rate = float((os.environ.get(ENV_REQUESTS_PER_SECOND) or "").strip() or DEMO_REQUESTS_PER_SECOND)
-    port = int((os.environ.get(ENV_SIMULATOR_PORT) or "").strip() or DEFAULT_SIMULATOR_PORT)
+    port = _port(ENV_SIMULATOR_PORT, DEFAULT_SIMULATOR_PORT)
     sim = StockXSimulator(port, seed=seed, n_sales=n_sales, rate_limit=True, requests_per_second=rate)
     _start(sim)
     exported = {**demo_environment(sim), ENV_REQUESTS_PER_SECOND: f"{rate:g}", FERNET_KEY_ENV: fernet_key}
-    previous = {name: os.environ.get(name) for name in exported}
-    os.environ.update(exported)
     try:
-        signed_in = False
-        if stored:
-            _remember_tokens(sim, stored)
-        else:
-            with StockXSettings.from_env().client(settings.warehouse_url, login=True) as client:
-                client.exchange_code(sim.issue_code(DEMO_REDIRECT_URI))
-            signed_in = True
-        log.info("StockX simulator on %s (%s sales, seed %s, %g requests/s)", sim.base_url, n_sales, seed, rate)
-        yield DemoServices(stockx_api_url=sim.api_base_url, stockx_auth_url=sim.auth_url, simulator=sim,
-                           signed_in=signed_in, key_file=created_key)
+        with _exported(exported):
+            yield _signed_in(settings, sim, stored, created_key, n_sales, seed, rate)
     finally:
         sim.stop()
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+
+
+def _signed_in(settings: Settings, sim: Any, stored: Mapping[str, Any] | None, created_key: Path | None,
+               n_sales: int, seed: int, rate: float) -> DemoServices:
+    """Sign the exported StockX client in (or tell the simulator about stored tokens)."""
+    from resources.stockx.resource import StockXSettings
+    from simulators.stockx import DEMO_REDIRECT_URI
+
+    signed_in = False
+    if stored:
+        _remember_tokens(sim, stored)
+    else:
+        with StockXSettings.from_env().client(settings.warehouse_url, login=True) as client:
+            client.exchange_code(sim.issue_code(DEMO_REDIRECT_URI))
+        signed_in = True
+    log.info("StockX simulator on %s (%s sales, seed %s, %g requests/s)", sim.base_url, n_sales, seed, rate)
+    return DemoServices(stockx_api_url=sim.api_base_url, stockx_auth_url=sim.auth_url, simulator=sim,
+                        signed_in=signed_in, key_file=created_key)

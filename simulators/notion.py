@@ -27,6 +27,8 @@
   to the minute, as Notion does.
 
 Run one with ``python -m simulators.notion`` (prints the URL; the token is ``--token``).
+``NotionSimulator.from_demo(n_sales, seed)`` (``--demo-sales N``) seeds the demo's Notion share of
+purchases and their StockX sales instead (:func:`simulators.notion_data.seed_demo_workspace`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from simulators.notion_data import (
     Prop,
     SimDatabase,
     SimPage,
+    build_demo_workspace,
     build_workspace,
     floor_minute,
     iso,
@@ -192,11 +195,13 @@ class NotionSimulator(Simulator):
         requests_per_second: float | None = 3.0,
         rate_burst: int = 10,
         window_budget: int | None = None,
+        demo: tuple[int, int] | None = None,
     ) -> None:
         super().__init__(port)
         self.token = token
         self.seed = seed
         self.n_purchases = n_purchases
+        self.demo = demo  # (n_sales, seed): serve the demo's Notion share instead of the default seeding
         self.result_cap = result_cap
         self.max_results_per_response = max_results_per_response
         self.requests_per_second = requests_per_second
@@ -205,8 +210,19 @@ class NotionSimulator(Simulator):
         self._current_rid: str | None = None
         self._build()
 
+    @classmethod
+    def from_demo(cls, n_sales: int, seed: int = 7, port: int = 0, **kwargs: Any) -> NotionSimulator:
+        """A simulator whose workspace holds the Notion share of the demo purchases (``soleflipper
+        demo --sales n_sales --seed seed``) and their StockX sales, keyed by the StockX order
+        number (see :func:`simulators.notion_data.seed_demo_workspace`). ``catalogue`` maps
+        ``purchase:<unit>`` and ``sale:<order number>`` to page ids."""
+        return cls(port, seed=seed, demo=(n_sales, seed), **kwargs)
+
     def _build(self) -> None:
-        self.workspace, self.catalogue = build_workspace(self.seed, self.n_purchases)
+        if self.demo is not None:
+            self.workspace, self.catalogue = build_demo_workspace(*self.demo)
+        else:
+            self.workspace, self.catalogue = build_workspace(self.seed, self.n_purchases)
         self._cursors: dict[str, dict[str, Any]] = {}
         self._ids = random.Random(self.seed * 7919 + 1)
         self._tokens = float(self.rate_burst)
@@ -993,6 +1009,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="the integration token clients must send")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--purchases", type=int, default=120, help="ordinary purchase pages to seed")
+    parser.add_argument("--demo-sales", type=int, default=None, metavar="N",
+                        help="serve the demo's Notion share instead (as `soleflipper demo --sales N --seed SEED`)")
     parser.add_argument("--result-cap", type=int, default=10_000, help="results per query before truncation")
     parser.add_argument("--no-rate-limit", action="store_true", help="disable the 3 requests/s bucket")
     args = parser.parse_args(argv)
@@ -1003,6 +1021,7 @@ def main(argv: list[str] | None = None) -> None:
         n_purchases=args.purchases,
         result_cap=args.result_cap,
         requests_per_second=None if args.no_rate_limit else 3.0,
+        demo=None if args.demo_sales is None else (args.demo_sales, args.seed),
     )
     print("  clients use <base URL>/v1 with Notion-Version 2022-06-28, 2025-09-03 or 2026-03-11")
     print(f"  integration token (simulated): {sim.token}")

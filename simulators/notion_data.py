@@ -11,6 +11,9 @@ with more than 25 pages (``has_more``) and its ``incomplete`` rollup, rollups of
 date / array, formulas of each result type, Notion-hosted (expiring) and external files, full and
 partial users, ``unique_id`` with and without prefix, a button; plus pages in the trash.
 
+:func:`build_demo_workspace` seeds the same databases with the demo's purchases instead (the
+Notion share of :func:`soleflipper.demo_data.iter_purchases`) and their StockX sales.
+
 Formulas and rollups are computed when a page is rendered (they follow edits and the clock, as in
 Notion, without changing ``last_edited_time``).
 """
@@ -28,7 +31,19 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from soleflipper.demo_data import CATALOG, SIZES, Product
+from soleflipper.demo_data import (
+    CATALOG,
+    DEMO_SUPPLIERS,
+    NA,
+    PRODUCTS_BY_ITEM,
+    SIZES,
+    SUPPLIERS_BY_NAME,
+    Product,
+    Purchase,
+    generate_sales,
+    iter_purchases,
+    split_purchases,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -241,6 +256,8 @@ def _formula(kind: str, value: Any) -> dict[str, Any]:
 
 
 def _supplier_window(name: str | None) -> int:
+    if name in SUPPLIERS_BY_NAME:  # the demo's suppliers
+        return SUPPLIERS_BY_NAME[name].return_days
     return next((days for supplier, _, days in SUPPLIERS if supplier == name), 14)
 
 
@@ -1064,3 +1081,128 @@ def build_workspace(seed: int = 7, n_purchases: int = 120) -> tuple[Workspace, d
     ws.databases["sales"].props["Status"].config = status_config()
     special = seed_workspace(ws, n_purchases)
     return ws, special
+
+
+# -- demo seeding: the Notion share of the demo purchases -------------------------------------
+
+
+def _demo_moment(rng: random.Random, day: date, first_hour: int = 8, last_hour: int = 22) -> datetime:
+    return _local(day, rng.randrange(first_hour, last_hour + 1), rng.randrange(60))
+
+
+def _report_moment(text: str) -> datetime:
+    """A sales report timestamp (``2024-03-05 14:07:09 +00``) as a UTC datetime."""
+    return datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+
+
+def _demo_purchase_values(rng: random.Random, p: Purchase) -> dict[str, Any]:
+    product = PRODUCTS_BY_ITEM[p.product_name]
+    sized = p.style_code != NA
+    receipt: list[dict[str, Any]] = []
+    if p.invoice_number:
+        receipt.append({"name": f"Rechnung_{p.invoice_number}.pdf", "hosted": True, "key": _uuid(rng)})
+    if p.vat and p.invoice_number:
+        invoice = "Done" if rng.random() < 0.85 else "In Account"
+    else:
+        invoice = "Need Request" if p.vat else "False"
+    return {
+        "SKU": p.style_code if sized else None,
+        "Product": p.product_name,
+        "Brand": p.brand,
+        "Size": p.size if sized else None,  # as the StockX report writes it
+        "Type": SIZE_SYSTEMS.get(product.kind),
+        "Supplier": p.supplier,
+        "Order No.": p.supplier_order_number or None,
+        "Invoice Nr.": p.invoice_number or None,
+        "Email": f"lena.hoffmann+{_slug(p.supplier)}@demo-sneakers.example" if p.vat else None,
+        "Gross Buy": float(p.gross_price),
+        "Net Buy": float(p.net_price),
+        "VAT?": p.vat,
+        "Buy Date": p.purchase_date,
+        "Delivery Date": p.delivery_date,
+        "Invoice": invoice,
+        "Tags": ["Retail"] if p.vat and p.gross_price >= product.retail - 1 else [],
+        "StockX Link": f"https://stockx.com/{_slug(p.product_name)}",
+        "Runner": "Mo (10 %)" if rng.random() < 0.05 else None,
+        "Owner": [LENA],
+        "Receipt": receipt,
+    }
+
+
+def seed_demo_workspace(ws: Workspace, n_sales: int, seed: int = 7) -> dict[str, str]:
+    """Fill ``ws`` with the Notion share of the demo purchases and their StockX sales.
+
+    Purchases: exactly the units :func:`soleflipper.demo_data.split_purchases` gives Notion, in
+    purchase-date order. Sales: one page per sold unit, ``Sale ID`` = the StockX order number,
+    ``Gross Sale`` = listing price and ``Net Sale`` = payout of the sales report row, related to
+    its purchase (``Purchase`` <-> ``Sale``). Unsold units are ``Available`` (``Incoming`` if not
+    delivered yet). Returns the page ids by StockX order number (``sale:<order>``) and by unit
+    (``purchase:<unit>``).
+    """
+    rng = random.Random(f"soleflipper-demo-notion-{seed}")
+    _, notion = split_purchases(iter_purchases(n_sales, seed=seed))
+    sold = {p.sale_order_number for p in notion if p.sold}
+    sales = {r["Order Number"]: r for r in generate_sales(n_sales, seed=seed) if r["Order Number"] in sold}
+    sizes = sorted({p.size for p in notion if p.style_code != NA})
+    for db in ("purchases", "sales"):
+        ws.databases[db].props["Size"].config["options"] = _options(sizes)
+    ws.databases["purchases"].props["Supplier"].config["options"] = _options(s.name for s in DEMO_SUPPLIERS)
+    ids: dict[str, str] = {}
+    purchase_pages: dict[int, SimPage] = {}
+    for p in notion:
+        created = _demo_moment(rng, p.purchase_date)
+        page = ws.new_page("purchases", created, LENA, _demo_purchase_values(rng, p), icon="👟")
+        if p.sold:
+            page.values["Status"] = "Sale completed"
+        elif p.delivery_date is None:
+            page.values["Status"] = "Incoming"
+        else:
+            page.values["Status"] = "Available"
+            page.values["Listed on StockX?"] = rng.random() < 0.8
+            page.values["Listed on Alias?"] = rng.random() < 0.3
+        if p.delivery_date is not None:  # ticked off on arrival
+            page.last_edited_time = max(page.created_time, floor_minute(_demo_moment(rng, p.delivery_date, 9, 20)))
+        purchase_pages[p.unit] = page
+        ids[f"purchase:{p.unit}"] = page.id
+    for p in sorted((p for p in notion if p.sold), key=lambda p: (p.sale_date, p.unit)):
+        row = sales[p.sale_order_number]
+        sold_at = _report_moment(row["Sale Date"])
+        paid_at = _report_moment(row["Payout date"])
+        order = row["Order Number"]
+        values = {
+            "SKU": p.style_code if p.style_code != NA else None,
+            "Size": p.size if p.style_code != NA else None,
+            "Sale ID": order,
+            "Sale Platform": "StockX",
+            "Sale Date": sold_at.date(),
+            "Gross Sale": float(row["Listing Price"]),
+            "Net Sale": float(row["Total Gross Amount (Total Payout)"]),
+            "Payout Received?": True,
+            "Status": "Sale completed",
+            "Tags": ["Express"] if rng.random() < 0.1 else [],
+            "Listing": f"https://stockx.com/{_slug(p.product_name)}",
+            "Documents": [{"name": f"Label_{order}.pdf", "hosted": True, "key": _uuid(rng)}]
+            if rng.random() < 0.6
+            else [],
+            "Owner": [LENA],
+        }
+        sale = ws.new_page("sales", sold_at + timedelta(minutes=rng.randrange(5, 240)), LENA, values, icon="💶")
+        purchase = purchase_pages[p.unit]
+        ws.link(purchase, sale)
+        sale.last_edited_time = max(sale.created_time, floor_minute(paid_at))  # payout ticked
+        purchase.last_edited_time = max(purchase.last_edited_time, sale.created_time)
+        ids[f"sale:{order}"] = sale.id
+    return ids
+
+
+def build_demo_workspace(n_sales: int, seed: int = 7) -> tuple[Workspace, dict[str, str]]:
+    """A workspace holding the Notion share of ``soleflipper demo --sales n_sales --seed seed``."""
+    ws = Workspace(seed)
+    ws.databases["purchases"].props["Status"].config = status_config()
+    ws.databases["sales"].props["Status"].config = status_config()
+    ids = seed_demo_workspace(ws, n_sales, seed)
+    if ws.pages:  # the databases were set up the day before the first page
+        first = min(page.created_time for page in ws.pages.values())
+        for db in ws.databases.values():
+            db.created_time = first - timedelta(days=1)
+    return ws, ids

@@ -20,12 +20,18 @@ The files reproduce the real export byte-for-byte in shape (see
 * ``Payout ID`` is ``0`` for older sales; newer sales paid out together share an id, and their
   ``Total Invoice Amount`` is the total of that payout (so it differs from the row's payout).
 
+The purchases behind those sales (:func:`iter_purchases`, see the section "purchases" below) are
+invented the same way: the suppliers are made up ("... Demo"), and the sheet's share is written in
+the purchases_sheet format (``soleflipper/formats/purchases_sheet.yaml``); the Notion simulator
+serves the rest (``NotionSimulator.from_demo``).
+
 The same arguments always give the same rows and the same bytes.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import random
 import uuid
@@ -39,9 +45,16 @@ __all__ = [
     "HEADER",
     "LEGACY_HEADER",
     "OPTIONAL_HEADERS",
+    "PURCHASES_SHEET_HEADER",
+    "Purchase",
+    "generate_purchases",
     "generate_sales",
+    "iter_purchases",
     "iter_sales",
+    "split_purchases",
+    "write_demo_purchases_sheet",
     "write_demo_reports",
+    "write_purchases_sheet",
     "write_sales_report",
 ]
 
@@ -648,3 +661,260 @@ def write_demo_reports(folder: Path, n_sales: int = 2000, seed: int = 7) -> list
         write_sales_report(path, part, layout=layout)
         paths.append(path)
     return paths
+
+
+# --- purchases: the cost side of the demo sales ------------------------------------------------
+#
+# Every demo sale was bought first: one purchase per sale (same style code and size as the sales
+# report writes them), 3-120 days before the sale, from an invented German/EU retailer (prices
+# include 19 % VAT: net = gross / 1.19, to the cent) or a private seller (no VAT: net = gross).
+# The cost follows the sale: mostly bought well below the payout, some pairs at a loss; a shop
+# never charges more than retail, so hyped pairs bought from a shop are raffle wins at retail.
+# On top of that, unsold stock: about 8 % extra purchases with no sale, bought in the last four
+# months of the range. About 30 % of the sold purchases note the StockX order number they were
+# sold in (items without a style code always do: nothing else could link them); the others are
+# for the warehouse to link first-in-first-out by style code, size and date.
+#
+# Where each unit is recorded ("book"): the reseller kept a purchases spreadsheet and moved to
+# Notion. A unit whose sale falls in the first ~70 % of the date range is in the sheet, a later
+# one in Notion; an unsold unit goes with the sale it was restocked from. No unit is in both.
+
+VAT_RATE = Decimal("19")
+VAT_FACTOR = Decimal("1.19")
+SHEET_SHARE = 0.70  # sales before start + 70 % of the range: their purchases are in the sheet
+UNSOLD_SHARE = 0.08  # extra purchases with no sale, as a share of the sales
+UNSOLD_WINDOW_DAYS = 120  # unsold stock was bought in the last four months of the range
+ORDER_NUMBER_SHARE = 0.30  # sold purchases noting their StockX order number
+LOSS_SHARE = 0.14  # sales meant to lose money (a shop's retail cap can still save some)
+MIN_DAYS_IN_STOCK, MAX_DAYS_IN_STOCK = 3, 120
+BOOK_SHEET, BOOK_NOTION = "sheet", "notion"
+STOCKX_NOTE_PREFIX = "StockX order "  # the sheet's Notes: "StockX order 12345678-12345678"
+PURCHASES_SHEET_NAME = f"{SELLER_NAME} - Purchases.csv"  # a Google Sheets CSV download
+# The purchases_sheet format's columns in file order (soleflipper/formats/purchases_sheet.yaml).
+PURCHASES_SHEET_HEADER: tuple[str, ...] = (
+    "Purchase Date", "Supplier", "Style Code", "Product", "Brand", "Size", "Quantity", "Net Price",
+    "Gross Price", "VAT Rate", "Currency", "Order Number", "Invoice Number", "Delivery Date", "Notes",
+    # Not a column of the format: kept in _extra by the loader, read by stg_sheets__purchases.
+    "Sale ID",
+)
+
+
+@dataclass(frozen=True)
+class Supplier:
+    name: str
+    weight: float
+    vat: bool  # a VAT-registered shop (prices include 19 %) or a private seller (no VAT)
+    sells: str  # "sized": sneakers and apparel, "goods": unsized items, "any"
+    brands: tuple[str, ...] = ()  # a brand's own store sells only these
+    order_prefix: str = ""  # supplier order numbers: prefix + order_digits digits (none if 0)
+    order_digits: int = 0
+    return_days: int = 14
+
+
+DEMO_SUPPLIERS: tuple[Supplier, ...] = (
+    Supplier("Solebox Demo", 12, True, "sized", (), "SB-", 7, 14),
+    Supplier("Snipes Demo", 12, True, "sized", (), "SN", 9, 30),
+    Supplier("BSTN Demo", 8, True, "sized", (), "BSTN-", 6, 14),
+    Supplier("Asphaltgold Demo", 7, True, "sized", (), "AG", 8, 14),
+    Supplier("Zalando Demo", 10, True, "sized", (), "1010", 10, 100),
+    Supplier("Nike Store Demo", 14, True, "sized", ("Nike", "Jordan"), "C0", 10, 30),
+    Supplier("adidas Store Demo", 10, True, "sized", ("adidas",), "ADE", 8, 30),
+    Supplier("Galeria Demo", 10, True, "goods", (), "GAL-", 8, 14),
+    Supplier("Privat Kleinanzeigen Demo", 6, False, "any", (), "", 0, 0),
+    Supplier("Privat Vinted Demo", 3, False, "any", (), "", 0, 0),
+)
+SUPPLIERS_BY_NAME: dict[str, Supplier] = {s.name: s for s in DEMO_SUPPLIERS}
+PRODUCTS_BY_ITEM: dict[str, Product] = {p.item: p for p in CATALOG}
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """One purchased unit (quantity 1). ``sale_*`` is the truth about its sale (None: unsold);
+    ``order_number_recorded`` says whether the purchase notes that StockX order number."""
+
+    unit: int  # position in iter_purchases: a stable id for the unit
+    book: str  # where it is recorded: "sheet" or "notion"
+    purchase_date: date
+    delivery_date: date | None  # None: still on its way at the end of the range
+    supplier: str
+    vat: bool
+    style_code: str  # as the sales report writes it ("N/A" for unsized items)
+    product_name: str
+    brand: str
+    size: str  # as the sales report writes it ("10.5", "8W", "5Y", "42", "M", "N/A")
+    gross_price: Decimal  # EUR per unit, VAT included for shops
+    net_price: Decimal  # gross / 1.19 to the cent for shops, = gross for private sellers
+    supplier_order_number: str  # "" for private sellers
+    invoice_number: str  # "" when none was issued (or not filed)
+    sale_order_number: str | None
+    sale_date: date | None
+    order_number_recorded: bool
+
+    @property
+    def vat_rate(self) -> Decimal:
+        return VAT_RATE if self.vat else Decimal(0)
+
+    @property
+    def vat_amount(self) -> Decimal:
+        return self.gross_price - self.net_price
+
+    @property
+    def sold(self) -> bool:
+        return self.sale_order_number is not None
+
+    @property
+    def notes(self) -> str:
+        return f"{STOCKX_NOTE_PREFIX}{self.sale_order_number}" if self.order_number_recorded else ""
+
+
+def net_of_vat(gross: Decimal) -> Decimal:
+    """The net price of a VAT-inclusive German gross price (19 %), rounded half up to the cent."""
+    return _cents(gross / VAT_FACTOR)
+
+
+def sheet_cutover(start: date = date(2023, 1, 2), end: date = date(2024, 12, 29),
+                  sheet_share: float = SHEET_SHARE) -> date:
+    """First sale date whose purchase is recorded in Notion rather than the sheet."""
+    n_days = (end - start).days + 1
+    return start + timedelta(days=round(n_days * sheet_share))
+
+
+def _suppliers_for(product: Product) -> tuple[list[Supplier], list[float]]:
+    if product.kind == "NA":
+        options = [s for s in DEMO_SUPPLIERS if s.sells in ("goods", "any")]
+    else:
+        options = [s for s in DEMO_SUPPLIERS
+                   if s.sells in ("sized", "any") and (not s.brands or product.brand in s.brands)]
+    return options, [s.weight for s in options]
+
+
+def _purchase_prices(rng: random.Random, product: Product, supplier: Supplier,
+                     payout: float) -> tuple[Decimal, Decimal]:
+    """(gross, net) per unit for a pair expected to pay out ``payout``."""
+    loss = rng.random() < LOSS_SHARE
+    factor = rng.uniform(1.03, 1.30) if loss else rng.uniform(0.55, 0.93)
+    target_net = payout * factor
+    if supplier.vat:
+        target_gross = min(target_net * 1.19, float(product.retail))  # never above retail
+        whole = Decimal(max(5, round(target_gross))).quantize(CENT)
+        ending = rng.random()  # shop prices end in .99, .00 or .95
+        gross = whole - Decimal("0.01") if ending < 0.5 else whole if ending < 0.85 else whole - Decimal("0.05")
+        return gross, net_of_vat(gross)
+    step = 5 if target_net >= 60 else 1  # private sellers ask round amounts
+    gross = Decimal(max(step, round(target_net / step) * step)).quantize(CENT)
+    return gross, gross
+
+
+def _supplier_documents(rng: random.Random, supplier: Supplier, bought: date) -> tuple[str, str]:
+    if not supplier.order_digits:
+        return "", ""
+    order = f"{supplier.order_prefix}{rng.randrange(10 ** supplier.order_digits):0{supplier.order_digits}d}"
+    invoice = f"RE-{bought.year}-{rng.randrange(100_000):05d}" if rng.random() < 0.75 else ""
+    return order, invoice
+
+
+def iter_purchases(n_sales: int, seed: int = 7, start: date = date(2023, 1, 2),
+                   end: date = date(2024, 12, 29), sheet_share: float = SHEET_SHARE) -> Iterator[Purchase]:
+    """The purchases behind ``iter_sales(n_sales, seed, start, end)`` plus unsold stock.
+
+    One purchase per sale, in sale order; an unsold unit follows the sale it was restocked from
+    (same product, a size of its own, bought in the last :data:`UNSOLD_WINDOW_DAYS` days of the
+    range). ``round(n_sales * UNSOLD_SHARE)`` unsold units in all. The sales are unchanged (the
+    purchases draw from their own seeded generator). Deterministic for the same arguments.
+    """
+    rng = random.Random(f"soleflipper-demo-purchases-{seed}")
+    n_unsold = min(n_sales, round(n_sales * UNSOLD_SHARE))
+    restocked_from = set(rng.sample(range(n_sales), n_unsold))
+    cutover = sheet_cutover(start, end, sheet_share)
+    unit = 0
+    for index, sale in enumerate(iter_sales(n_sales, seed=seed, start=start, end=end)):
+        product = PRODUCTS_BY_ITEM[sale["Item"]]
+        sold = date.fromisoformat(sale["Sale Date"][:10])
+        book = BOOK_SHEET if sold < cutover else BOOK_NOTION
+        options, weights = _suppliers_for(product)
+        supplier = rng.choices(options, weights=weights)[0]
+        days = MIN_DAYS_IN_STOCK + round(rng.triangular(0, MAX_DAYS_IN_STOCK - MIN_DAYS_IN_STOCK, 10))
+        bought = sold - timedelta(days=days)
+        transit = rng.randint(0, 2) if not supplier.vat else rng.randint(1, 5)
+        delivered = bought + timedelta(days=min(transit, days - 1))  # in hand before the sale
+        gross, net = _purchase_prices(rng, product, supplier, float(sale["Total Gross Amount (Total Payout)"]))
+        order, invoice = _supplier_documents(rng, supplier, bought)
+        recorded = rng.random() < ORDER_NUMBER_SHARE or sale["Style"] == NA
+        yield Purchase(unit, book, bought, delivered, supplier.name, supplier.vat, sale["Style"],
+                       product.item, product.brand, sale["Sku Size"], gross, net, order, invoice,
+                       sale["Order Number"], sold, recorded)
+        unit += 1
+        if index not in restocked_from:
+            continue
+        sizes, size_weights = _SIZE_CHOICES[product.kind]
+        supplier = rng.choices(options, weights=weights)[0]
+        bought = end - timedelta(days=rng.randrange(UNSOLD_WINDOW_DAYS))
+        arrives = bought + timedelta(days=rng.randint(0, 2) if not supplier.vat else rng.randint(1, 5))
+        expected_payout = product.retail * product.premium * 0.85
+        gross, net = _purchase_prices(rng, product, supplier, expected_payout)
+        order, invoice = _supplier_documents(rng, supplier, bought)
+        yield Purchase(unit, book, bought, arrives if arrives <= end else None, supplier.name, supplier.vat,
+                       sale["Style"], product.item, product.brand,
+                       rng.choices(sizes, cum_weights=size_weights)[0], gross, net, order, invoice,
+                       None, None, False)
+        unit += 1
+
+
+def generate_purchases(n_sales: int, seed: int = 7, start: date = date(2023, 1, 2),
+                       end: date = date(2024, 12, 29)) -> list[Purchase]:
+    """:func:`iter_purchases` as a list."""
+    return list(iter_purchases(n_sales, seed=seed, start=start, end=end))
+
+
+def split_purchases(purchases: Iterable[Purchase]) -> tuple[list[Purchase], list[Purchase]]:
+    """(sheet, notion): the units each book records, each in purchase-date order."""
+    books: dict[str, list[Purchase]] = {BOOK_SHEET: [], BOOK_NOTION: []}
+    for purchase in purchases:
+        books[purchase.book].append(purchase)
+    return sorted(books[BOOK_SHEET], key=_by_date), sorted(books[BOOK_NOTION], key=_by_date)
+
+
+def _by_date(p: Purchase) -> tuple[date, int]:
+    return p.purchase_date, p.unit
+
+
+def _sheet_row(p: Purchase) -> list[str]:
+    return [
+        p.purchase_date.isoformat(), p.supplier, p.style_code, p.product_name, p.brand, p.size, "1",
+        f"{p.net_price:.2f}", f"{p.gross_price:.2f}", f"{p.vat_rate:f}", CURRENCY,
+        p.supplier_order_number, p.invoice_number,
+        p.delivery_date.isoformat() if p.delivery_date else "", p.notes,
+        p.sale_order_number if p.order_number_recorded else "",
+    ]
+
+
+def purchases_sheet_bytes(purchases: Iterable[Purchase]) -> bytes:
+    """The purchases sheet CSV (UTF-8, CRLF, as Google Sheets downloads it) for ``purchases``."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(PURCHASES_SHEET_HEADER)
+    writer.writerows(_sheet_row(p) for p in purchases)
+    return buffer.getvalue().encode("utf-8")
+
+
+def write_purchases_sheet(path: Path, purchases: Iterable[Purchase]) -> int:
+    """Write ``purchases`` (in the given order) as a purchases_sheet CSV; returns the rows written.
+
+    The file is left untouched (same bytes, same modification time) when it already holds them.
+    """
+    rows = list(purchases)
+    data = purchases_sheet_bytes(rows)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_bytes() != data:
+        path.write_bytes(data)
+    return len(rows)
+
+
+def write_demo_purchases_sheet(folder: Path, n_sales: int = 2000, seed: int = 7) -> Path:
+    """Write the sheet's share of the demo purchases (:func:`split_purchases`) into ``folder`` as
+    ``Demo Sneakers GmbH - Purchases.csv``; the same arguments give the same bytes."""
+    sheet, _ = split_purchases(iter_purchases(n_sales, seed=seed))
+    path = Path(folder) / PURCHASES_SHEET_NAME
+    write_purchases_sheet(path, sheet)
+    return path
