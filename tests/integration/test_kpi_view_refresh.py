@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
-from resources.warehouse import load_file
+from resources.warehouse import ensure_all_raw_tables, load_file
 from soleflipper.formats import load_format
 
 KPI = "analytics.mv_executive_kpis"
@@ -91,6 +91,9 @@ def db(database_url):
 
 @pytest.fixture
 def loader(conn):
+    # fct_sales reads every sales source: their raw tables exist (empty), as `soleflipper setup`
+    # and the Dagster dbt asset make sure before any build.
+    ensure_all_raw_tables(conn)
     fmt = load_format("stockx_sales_report")
 
     def load(path: Path) -> None:
