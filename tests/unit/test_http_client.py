@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import logging
 import random
-import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -328,26 +327,27 @@ def test_raw_responses_and_204(make_client):
 
 
 def test_rate_limiter_spaces_request_starts_across_clients_sharing_it(sim):
-    """The one timing test: a lower bound on spacing, which the limiter guarantees (never a speed).
+    """Two clients share one limiter: every request after the first waits exactly one slot.
 
-    10 req/s reserves slots 100 ms apart; the bound allows 10 ms of thread-scheduling jitter
-    between a slot and the simulator's arrival stamp (20 req/s with 5 ms slack flaked under load).
-    """
-    shared = RateLimiter(10)
+    A fake clock (advanced only by the limiter's sleeps) makes this exact and independent of
+    machine load: behaviour, not speed."""
+    now, waits = [0.0], []
+
+    def sleep(seconds: float) -> None:
+        waits.append(round(seconds, 9))
+        now[0] += seconds
+
+    shared = RateLimiter(10, clock=lambda: now[0], sleep=sleep)
     clients = [ApiClient(sim.base_url, rate_limit_per_second=None, rate_limiter=shared) for _ in range(2)]
-    for c in clients:  # open the connections first: connect latency would blur arrival times
-        c.get_json("/items")
-    sim.reset()
-    threads = [threading.Thread(target=lambda c=c: [c.get_json("/items") for _ in range(3)]) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for c in clients:
-        c.close()
-    starts = sorted(r.at for r in sim.requests)
-    assert len(starts) == 6
-    assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.09
+    try:
+        for _ in range(3):
+            for c in clients:
+                c.get_json("/items")
+    finally:
+        for c in clients:
+            c.close()
+    assert len(sim.requests) == 6
+    assert waits == [0.1] * 5
 
 
 def test_rate_limiter_reserves_slots_in_order_on_a_fake_clock():
