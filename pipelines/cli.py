@@ -96,6 +96,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from soleflipper.demo_data import write_demo_purchases_sheet, write_demo_reports
+    from soleflipper.demo_expenses import write_demo_expenses_sheet
 
     folder = settings.import_folder("stockx_sales_report")
     paths = write_demo_reports(folder, n_sales=args.sales, seed=args.seed)
@@ -103,6 +104,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     # stock); the Notion simulator started by `soleflipper run` / `dev` holds the rest.
     sheets = settings.import_folder("purchases_sheet")
     paths.append(write_demo_purchases_sheet(sheets, n_sales=args.sales, seed=args.seed))
+    # Business expenses (storage, software, shipping supplies, fees) for the finance P&L.
+    paths.append(write_demo_expenses_sheet(settings.import_folder("expenses_sheet"), n_sales=args.sales,
+                                           seed=args.seed))
     for path in paths:
         _out(f"wrote {path}")
     return 0
