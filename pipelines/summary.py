@@ -24,19 +24,21 @@ def warehouse_summary(database_url: str) -> str:
     with psycopg.connect(database_url) as conn:
         for name, n in _table_counts(conn):
             lines.append(f"  {name:<40} {n:>10,}")
-        has_kpis = conn.execute("select to_regclass('analytics.mv_executive_kpis') is not null").fetchone()[0]
+        has_kpis = conn.execute("select to_regclass('analytics.mv_executive_metrics') is not null").fetchone()[0]
         if not has_kpis:
-            lines.append("No KPI view yet: run `make run`.")
+            lines.append("No KPI views yet: run `make run`.")
             return "\n".join(lines)
         lines.append("")
-        lines.append("Executive KPIs (all months):")
+        lines.append("Executive metrics (all days, amounts in the home currency):")
         lines.append(f"  {'platform':<10} {'currency':<8} {'orders':>8} {'revenue':>14} {'payout':>14} {'fees':>12}")
         for platform, currency, orders, revenue, payout, fees in conn.execute(
-            "select platform, currency, sum(orders), sum(revenue), sum(payout), sum(fees)"
-            " from analytics.mv_executive_kpis group by 1, 2 order by 1, 2"):
+            "select platform, home_currency, sum(orders), coalesce(sum(revenue_home), 0),"
+            " coalesce(sum(payout_home), 0), coalesce(sum(fees_home), 0)"
+            " from analytics.mv_executive_metrics group by 1, 2 order by 1, 2"):
             lines.append(f"  {platform:<10} {currency:<8} {orders:>8,} {revenue:>14,.2f} {payout:>14,.2f} {fees:>12,.2f}")
         recent = conn.execute(
-            "select sale_month, platform, currency, orders, payout from analytics.mv_executive_kpis"
+            "select sale_month, platform, home_currency, sum(orders), coalesce(sum(payout_home), 0)"
+            " from analytics.mv_executive_metrics group by 1, 2, 3"
             " order by sale_month desc, platform limit 3").fetchall()
         if recent:
             lines.append("  latest months:")

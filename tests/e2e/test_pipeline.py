@@ -57,7 +57,7 @@ def _snapshot(url: str, query: str) -> list[tuple]:
 
 
 FCT_QUERY = "select * from transactions.fct_sales order by sale_id"
-KPI_QUERY = "select * from analytics.mv_executive_kpis order by sale_month, platform, currency"
+KPI_QUERY = "select * from analytics.mv_executive_metrics order by sale_date, platform"
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +144,7 @@ def test_every_asset_of_the_job_materialized_and_every_dbt_check_passed(material
         dg.AssetKey(["raw", "stockx_sales_report"]),
         dg.AssetKey(["staging", "stg_stockx__sales_report"]),
         dg.AssetKey(["transactions", "fct_sales"]),
-        dg.AssetKey(["analytics", "mv_executive_kpis"]),
+        dg.AssetKey(["analytics", "mv_executive_metrics"]),
     }
     evaluations = result.get_asset_check_evaluations()
     expected_checks = set(job.asset_layer.asset_graph.asset_check_keys)
@@ -217,13 +217,15 @@ def test_kpi_view_adds_up_to_fct_sales_and_the_files(materialized):
     with psycopg.connect(materialized.database_url) as conn:
         fact = conn.execute("select count(*), sum(gross_amount), sum(payout_amount) from transactions.fct_sales"
                             ).fetchone()
-        kpi = conn.execute("select sum(orders), sum(revenue), sum(payout), count(distinct sale_month)"
-                           " from analytics.mv_executive_kpis").fetchone()
+        # The demo sells in EUR, the home currency: home amounts are the files' amounts.
+        kpi = conn.execute("select sum(orders), sum(revenue_home), sum(payout_home), count(distinct sale_month),"
+                           " min(home_currency), max(home_currency) from analytics.mv_executive_metrics").fetchone()
         per_month = {m: (o, p) for m, o, p in conn.execute(
-            "select sale_month, orders, payout from analytics.mv_executive_kpis"
-            " where platform = 'stockx' and currency = 'EUR'")}
+            "select sale_month, sum(orders), sum(payout_home) from analytics.mv_executive_metrics"
+            " where platform = 'stockx' group by sale_month")}
     assert kpi[:3] == fact == (300, revenue, sum(payout_per_month.values()))
     assert kpi[3] == len(months) > 1
+    assert kpi[4:] == ("EUR", "EUR")
     assert per_month == {m: (months[m], payout_per_month[m]) for m in months}
 
 

@@ -184,6 +184,6 @@ def test_sensor_targets_the_import_job_with_the_raw_asset_and_every_model_downst
     expected = {dg.AssetKey(["raw", "stockx_sales_report"])} | {
         dg.AssetKey([manifest["nodes"][m]["config"]["schema"], manifest["nodes"][m]["name"]]) for m in downstream}
     assert dg.AssetKey(["transactions", "fct_sales"]) in expected
-    assert dg.AssetKey(["analytics", "mv_executive_kpis"]) in expected
+    assert dg.AssetKey(["analytics", "mv_executive_metrics"]) in expected
     assert set(job.asset_layer.selected_asset_keys) == expected
     assert job.tags["soleflipper/warehouse-build"] == "true"

@@ -44,13 +44,18 @@ def test_dbt_build_passes_every_test_and_numbers_reconcile(loaded, conn, tmp_pat
     ).fetchone()
     fact = conn.execute("select count(*), sum(payout_amount) from transactions.fct_sales").fetchone()
     assert fact == raw_latest and fact[0] == 300
-    kpi = conn.execute("select sum(orders), sum(payout), sum(revenue) - sum(fees) from analytics.mv_executive_kpis"
-                       ).fetchone()
+    # The demo sells in EUR, the home currency: home amounts are the facts' amounts.
+    kpi = conn.execute("select sum(orders), sum(payout_home), sum(revenue_home) - sum(fees_home)"
+                       " from analytics.mv_executive_metrics").fetchone()
     assert kpi == (300, fact[1], fact[1])
-    # The KPI view has the unique index concurrent refreshes need.
-    indexes = conn.execute("select indexdef from pg_indexes where schemaname = 'analytics'"
-                           " and tablename = 'mv_executive_kpis'").fetchall()
-    assert any("UNIQUE" in d and "sale_month, platform, currency" in d for (d,) in indexes)
+    # Each of the seven KPI views has one unique index, which concurrent refreshes need.
+    unique = dict(conn.execute("select tablename, string_agg(indexdef, '; ') from pg_indexes"
+                               " where schemaname = 'analytics' and indexdef like 'CREATE UNIQUE%%'"
+                               " group by tablename").fetchall())
+    assert set(unique) == {"mv_executive_metrics", "mv_product_performance", "mv_brand_analytics",
+                           "mv_platform_performance", "mv_inventory_status", "mv_customer_geography",
+                           "mv_supplier_performance"}
+    assert "(sale_date, platform)" in unique["mv_executive_metrics"]
 
 
 def test_reconciliation_test_fails_when_money_does_not_add_up(loaded, conn, tmp_path):

@@ -7,7 +7,7 @@
 -- Returns the units that break this, with where they were found.
 --
 -- fct_sales is read by its relation name, not through ref(): a ref would make every build of
--- fct_sales' lineage (dbt build -s +mv_executive_kpis) select this test (eager indirect
+-- fct_sales' lineage (dbt build -s +mv_executive_metrics) select this test (eager indirect
 -- selection) although the link models it checks are not built there. The refs below make it
 -- run after them, so after fct_sales.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_sale_units'}}}) }}
