@@ -1,4 +1,8 @@
-"""dbt on real PostgreSQL: the project builds on loaded demo data and its tests can fail."""
+"""dbt on real PostgreSQL: the project builds on the loaded demo data and its tests can fail.
+
+The demo data is what `soleflipper demo` writes (300 sales, seed 11): the two StockX seller
+reports, the purchases sheet, the expenses sheet and the ECB FX rates file.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,13 @@ import pytest
 
 from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
 from resources.warehouse import ensure_all_raw_tables, load_file
+from soleflipper.demo_data import write_demo_purchases_sheet
+from soleflipper.demo_expenses import write_demo_expenses_sheet
+from soleflipper.demo_fx import write_demo_fx_rates
 from soleflipper.formats import load_format
+
+KPI_VIEWS = ("mv_executive_metrics", "mv_product_performance", "mv_brand_analytics", "mv_platform_performance",
+             "mv_inventory_status", "mv_customer_geography", "mv_supplier_performance")
 
 
 def dbt(database_url: str, target: Path, *args: str) -> tuple[int, dict]:
@@ -26,6 +36,7 @@ def dbt(database_url: str, target: Path, *args: str) -> tuple[int, dict]:
 
 @pytest.fixture
 def loaded(conn, database_url, demo_reports):
+    """The demo's StockX reports only."""
     ensure_all_raw_tables(conn)  # sources not loaded yet still need their (empty) tables
     fmt = load_format("stockx_sales_report")
     for path in demo_reports:
@@ -33,8 +44,22 @@ def loaded(conn, database_url, demo_reports):
     return database_url
 
 
-def test_dbt_build_passes_every_test_and_numbers_reconcile(loaded, conn, tmp_path):
-    code, status = dbt(loaded, tmp_path / "t1", "build")
+@pytest.fixture
+def demo_loaded(loaded, conn, tmp_path):
+    """Everything `soleflipper demo` writes: the reports, purchases, expenses and FX rates."""
+    files = [
+        ("purchases_sheet", write_demo_purchases_sheet(tmp_path / "purchases", n_sales=300, seed=11)),
+        ("expenses_sheet", write_demo_expenses_sheet(tmp_path / "expenses", n_sales=300, seed=11)),
+        ("ecb_fx_rates", write_demo_fx_rates(tmp_path / "fx", seed=11)),
+    ]
+    for format_name, path in files:
+        result = load_file(conn, load_format(format_name), path)
+        assert result.rows_loaded > 0 and result.rows_quarantined == 0, (format_name, result.sample_errors)
+    return loaded
+
+
+def test_dbt_build_passes_every_test_and_numbers_reconcile(demo_loaded, conn, tmp_path):
+    code, status = dbt(demo_loaded, tmp_path / "t1", "build")
     assert code == 0, status["_out"][-3000:]
     tests = {k: v for k, v in status.items() if k.startswith("test.")}
     assert len(tests) >= 25 and set(tests.values()) == {"pass"}
@@ -56,6 +81,27 @@ def test_dbt_build_passes_every_test_and_numbers_reconcile(loaded, conn, tmp_pat
                            "mv_platform_performance", "mv_inventory_status", "mv_customer_geography",
                            "mv_supplier_performance"}
     assert "(sale_date, platform)" in unique["mv_executive_metrics"]
+    assert {k for k, v in status.items() if k.startswith("model.")} >= {f"model.soleflipper.{v}" for v in KPI_VIEWS}
+    assert {v for k, v in status.items() if k.startswith("model.")} == {"success"}
+
+    # The seven views add up to the facts and to each other on the whole demo.
+    revenue, profit = conn.execute("select sum(gross_sale_home), sum(profit_home) from finance.fct_unit_economics"
+                                   ).fetchone()
+    assert revenue == fact[1] + conn.execute("select sum(fees_home) from finance.fct_unit_economics").fetchone()[0]
+    assert profit > 0
+    for view in ("mv_executive_metrics", "mv_product_performance", "mv_brand_analytics", "mv_platform_performance",
+                 "mv_customer_geography"):
+        assert conn.execute(f"select sum(revenue_home), sum(profit_home) from analytics.{view}"  # noqa: S608
+                            ).fetchone() == (revenue, profit), view
+    items = conn.execute("select count(*), count(*) filter (where current_status = 'sold')"
+                         " from products.inventory_items").fetchone()
+    assert items[1] > 0 and items[0] > items[1]  # sold pairs and stock
+    inventory = conn.execute("select count(*), count(*) filter (where not is_in_stock and current_status = 'sold'),"
+                             " sum(current_stock_value_home) from analytics.mv_inventory_status").fetchone()
+    suppliers = conn.execute("select sum(units_purchased), sum(units_sold), sum(unsold_value_home)"
+                             " from analytics.mv_supplier_performance").fetchone()
+    assert inventory[:2] == suppliers[:2] == items
+    assert inventory[2] == suppliers[2] > 0
 
 
 def test_reconciliation_test_fails_when_money_does_not_add_up(loaded, conn, tmp_path):

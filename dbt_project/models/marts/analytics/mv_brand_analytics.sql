@@ -70,7 +70,7 @@ final as (
         brands.parent_brand_key::text as parent_brand_key,
         brands.parent_brand::text as parent_brand,
         brands.segment::text as segment,
-        '{{ var("home_currency", "EUR") }}'::text as home_currency,
+        '{{ home_currency() }}'::text as home_currency,
         per_brand.units_sold::integer as units_sold,
         per_brand.orders::integer as orders,
         per_brand.revenue_home::numeric(14, 2) as revenue_home,

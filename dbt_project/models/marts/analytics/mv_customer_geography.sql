@@ -88,7 +88,7 @@ final as (
     select
         per_place.country::text as country,
         per_place.city::text as city,
-        '{{ var("home_currency", "EUR") }}'::text as home_currency,
+        '{{ home_currency() }}'::text as home_currency,
         per_order.orders::integer as orders,
         per_place.units_sold::integer as units_sold,
         per_place.active_months::integer as active_months,

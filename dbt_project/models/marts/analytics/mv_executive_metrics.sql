@@ -50,7 +50,7 @@ final as (
         date_trunc('year', daily.sale_date)::date as sale_year,
         daily.platform::text as platform,
         coalesce(platforms.display_name, daily.platform)::text as platform_name,
-        '{{ var("home_currency", "EUR") }}'::text as home_currency,
+        '{{ home_currency() }}'::text as home_currency,
         daily.orders::integer as orders,
         daily.units_sold::integer as units_sold,
         daily.revenue_home::numeric(14, 2) as revenue_home,

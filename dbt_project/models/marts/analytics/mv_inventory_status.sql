@@ -13,7 +13,7 @@
 --                          null; here it is the net cost, as finance.fct_inventory_valuation)
 -- Costs are converted as in finance.fct_unit_economics: amount_home = round(amount *
 -- home_per_unit, 2) with core.fx_rates_daily of the purchase date (1 for the home currency).
-{%- set home_currency = var('home_currency', 'EUR') %}
+{%- set home = home_currency() %}
 with
 
 items as (
@@ -88,10 +88,10 @@ valued as (
         aged.*,
         aged.age_end_date - aged.acquired_date as age_days,
         round(aged.net_cost_amount * case
-            when aged.net_cost_currency = '{{ home_currency }}' then 1 else net_fx.home_per_unit
+            when aged.net_cost_currency = '{{ home }}' then 1 else net_fx.home_per_unit
         end, 2) as net_cost_home,
         round(aged.gross_cost_amount * case
-            when aged.gross_cost_currency = '{{ home_currency }}' then 1 else gross_fx.home_per_unit
+            when aged.gross_cost_currency = '{{ home }}' then 1 else gross_fx.home_per_unit
         end, 2) as gross_cost_home
     from aged
     left join fx as net_fx
@@ -119,7 +119,7 @@ final as (
         valued.status_since::timestamptz as status_since,
         valued.is_in_stock::boolean as is_in_stock,
         valued.listed_platforms::text as listed_platforms,
-        '{{ home_currency }}'::text as home_currency,
+        '{{ home }}'::text as home_currency,
         valued.net_cost_home::numeric(14, 2) as net_cost_home,
         valued.gross_cost_home::numeric(14, 2) as gross_cost_home,
         valued.as_of::timestamptz as as_of,

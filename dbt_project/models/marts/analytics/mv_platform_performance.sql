@@ -105,7 +105,7 @@ final as (
         per_platform.platform::text as platform,
         coalesce(platforms.display_name, per_platform.platform)::text as platform_name,
         platforms.platform_type::text as platform_type,
-        '{{ var("home_currency", "EUR") }}'::text as home_currency,
+        '{{ home_currency() }}'::text as home_currency,
         per_platform.orders::integer as orders,
         per_platform.units_sold::integer as units_sold,
         per_platform.active_months::integer as active_months,

@@ -67,7 +67,7 @@ final as (
         coalesce(brands.brand, per_product.brand_as_written)::text as brand,
         brands.parent_brand::text as parent_brand,
         brands.segment::text as segment,
-        '{{ var("home_currency", "EUR") }}'::text as home_currency,
+        '{{ home_currency() }}'::text as home_currency,
         per_product.units_sold::integer as units_sold,
         per_product.orders::integer as orders,
         per_product.revenue_home::numeric(14, 2) as revenue_home,

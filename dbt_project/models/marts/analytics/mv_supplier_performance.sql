@@ -9,7 +9,7 @@
 --                     their net cost in the home currency
 -- Costs converted at the FX rate of the purchase date, as in mv_inventory_status and
 -- finance.fct_unit_economics; revenue, profit and ROI of the pairs sold from fct_unit_economics.
-{%- set home_currency = var('home_currency', 'EUR') %}
+{%- set home = home_currency() %}
 with
 
 items as (
@@ -60,10 +60,10 @@ valued as (
         items.purchase_date,
         items.current_status,
         round(items.net_cost_amount * case
-            when items.net_cost_currency = '{{ home_currency }}' then 1 else net_fx.home_per_unit
+            when items.net_cost_currency = '{{ home }}' then 1 else net_fx.home_per_unit
         end, 2) as net_cost_home,
         round(items.gross_cost_amount * case
-            when items.gross_cost_currency = '{{ home_currency }}' then 1 else gross_fx.home_per_unit
+            when items.gross_cost_currency = '{{ home }}' then 1 else gross_fx.home_per_unit
         end, 2) as gross_cost_home,
         sold.sale_unit_id as sold_unit_id,
         sold.gross_sale_home,
@@ -116,7 +116,7 @@ final as (
     select
         per_supplier.supplier_key::text as supplier_key,
         coalesce(suppliers.supplier, per_supplier.supplier, per_supplier.supplier_key)::text as supplier,
-        '{{ home_currency }}'::text as home_currency,
+        '{{ home }}'::text as home_currency,
         per_supplier.units_purchased::integer as units_purchased,
         per_supplier.total_spent_net_home::numeric(14, 2) as total_spent_net_home,
         per_supplier.total_spent_gross_home::numeric(14, 2) as total_spent_gross_home,
