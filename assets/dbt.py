@@ -15,6 +15,14 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from resources.dbt import dbt_connection_env, dbt_project, ensure_manifest
 from resources.warehouse import WarehouseResource, ensure_all_raw_tables
 
+# dbt selector for the KPI materialized views (the `kpi_view` materialization).
+KPI_VIEWS_DBT_SELECT = "config.materialized:kpi_view"
+
+
+def is_kpi_view(dbt_resource_props: Mapping[str, Any]) -> bool:
+    return (dbt_resource_props["resource_type"] == "model"
+            and dbt_resource_props["config"].get("materialized") == "kpi_view")
+
 
 class SoleFlipperDbtTranslator(DagsterDbtTranslator):
     """Groups follow warehouse schemas, so the UI's groups read like the database."""
@@ -23,6 +31,14 @@ class SoleFlipperDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "source":
             return None
         return dbt_resource_props["config"].get("schema") or "analytics"
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        # KPI views follow the facts they read: a fact materialized without them (a run that
+        # selects fct_sales alone) gets its views refreshed by the daemon once that run is done.
+        # Import and build jobs select their views themselves (handled in the same run).
+        if is_kpi_view(dbt_resource_props):
+            return dg.AutomationCondition.eager()
+        return super().get_automation_condition(dbt_resource_props)
 
 
 translator = SoleFlipperDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

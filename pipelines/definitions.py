@@ -10,6 +10,7 @@ from assets.file_imports import build_file_import_asset
 from assets.notion import notion_assets, notion_enabled, notion_resource_from_env
 from assets.stockx import stockx_assets, stockx_enabled, stockx_job, stockx_schedule
 from pipelines.jobs import everything_job, file_import_job
+from pipelines.schedules import kpi_view_automation_sensor, refresh_jobs, refresh_schedules
 from resources.dbt import dbt_resource
 from resources.imports import ImportFolderResource
 from resources.stockx import StockXResource
@@ -48,9 +49,13 @@ defs = dg.Definitions(
         warehouse_dbt_models,
     ],
     asset_checks=[product_match_rate],
-    jobs=[everything_job, *file_import_jobs.values(), *([stockx_job] if STOCKX else [])],
-    schedules=[stockx_schedule] if STOCKX else [],
-    sensors=[build_import_folder_sensor(name, job) for name, job in file_import_jobs.items()],
+    jobs=[everything_job, *file_import_jobs.values(), *refresh_jobs.values(), *([stockx_job] if STOCKX else [])],
+    # KPI view refresh cadences (pipelines/schedules.py; crons from SOLEFLIPPER_KPI_REFRESH_*_CRON).
+    schedules=[*refresh_schedules(), *([stockx_schedule] if STOCKX else [])],
+    sensors=[
+        *(build_import_folder_sensor(name, job) for name, job in file_import_jobs.items()),
+        kpi_view_automation_sensor,
+    ],
     resources={
         "warehouse": WarehouseResource(database_url=settings.warehouse_url),
         "dbt": dbt_resource(),
