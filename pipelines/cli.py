@@ -97,6 +97,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from soleflipper.demo_data import write_demo_purchases_sheet, write_demo_reports
     from soleflipper.demo_expenses import write_demo_expenses_sheet
+    from soleflipper.demo_fx import write_demo_fx_rates
 
     folder = settings.import_folder("stockx_sales_report")
     paths = write_demo_reports(folder, n_sales=args.sales, seed=args.seed)
@@ -107,6 +108,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     # Business expenses (storage, software, shipping supplies, fees) for the finance P&L.
     paths.append(write_demo_expenses_sheet(settings.import_folder("expenses_sheet"), n_sales=args.sales,
                                            seed=args.seed))
+    # SYNTHETIC EUR reference rates in the ECB's layout, 2023-01-02 to today, for core.fx_rates_daily.
+    paths.append(write_demo_fx_rates(settings.import_folder("ecb_fx_rates"), seed=args.seed))
     for path in paths:
         _out(f"wrote {path}")
     return 0

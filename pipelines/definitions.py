@@ -31,6 +31,8 @@ FILE_IMPORTS = {
     "purchases_sheet_de": "sheets",
     "sales_sheet": "sheets",
     "expenses_sheet": "sheets",
+    # ECB euro reference rates (eurofxref-hist.csv / eurofxref.csv): core.fx_rates_daily.
+    "ecb_fx_rates": "core",
 }
 file_import_assets = [build_file_import_asset(name, group_name=group) for name, group in FILE_IMPORTS.items()]
 file_import_jobs = {name: file_import_job(name) for name in FILE_IMPORTS}
