@@ -47,11 +47,14 @@ import csv
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
+from conftest import _create_database, _drop_database
 
 from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
 from resources.warehouse import ensure_all_raw_tables, load_file
@@ -59,6 +62,8 @@ from soleflipper.demo_expenses import write_demo_expenses_sheet
 from soleflipper.formats import load_format
 
 D = Decimal
+# One build of the finance marts and everything upstream takes minutes on a loaded machine.
+pytestmark = pytest.mark.timeout(1800)
 
 
 def dbt_build(database_url: str, target: Path, *args: str, select: str = "+path:models/marts/finance") -> dict[str, str]:
@@ -211,9 +216,27 @@ def month_ends_until(today: date) -> list[date]:
 # ---------------------------------------------------------------------------------- the tests
 
 
-def test_finance_marts_on_a_hand_built_dataset(conn, database_url, tmp_path):
-    load_dataset(conn, tmp_path)
-    status = dbt_build(database_url, tmp_path / "build")
+@pytest.fixture(scope="module")
+def built(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """The dataset loaded and built once (default vars) for the tests that read the marts."""
+    name, url = _create_database(pg_server)
+    tmp = tmp_path_factory.mktemp("finance")
+    try:
+        with psycopg.connect(url) as conn:
+            load_dataset(conn, tmp)
+        yield url, dbt_build(url, tmp / "build")
+    finally:
+        _drop_database(pg_server, name)
+
+
+@pytest.fixture
+def finance_db(built) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(built[0], autocommit=True) as conn:
+        yield conn
+
+
+def test_finance_marts_on_a_hand_built_dataset(built, finance_db):
+    status, conn = built[1], finance_db
     tests = {k: v for k, v in status.items() if k.startswith("test.")}
     assert set(tests.values()) == {"pass"}, {k: v for k, v in tests.items() if v != "pass"}
     for name in ("assert_finance_unit_economics_reconcile_with_fct_sales",
@@ -390,15 +413,23 @@ def test_finance_marts_on_a_hand_built_dataset(conn, database_url, tmp_path):
         assert valuation[end] == ("EUR", units, net, gross, 0, end < today), end
 
 
-def test_not_vat_registered_rebuild_replaces_rows_in_place(conn, database_url, tmp_path):
-    """vat_registered false: no output or input VAT, net = gross; a second build replaces the rows
-    of the same tables (stable_replace: the OID survives)."""
-    load_dataset(conn, tmp_path)
-    dbt_build(database_url, tmp_path / "build1")
-    oid = conn.execute("select 'finance.fct_unit_economics'::regclass::oid").fetchone()[0]
-    conn.commit()
-    dbt_build(database_url, tmp_path / "build2", "--vars", "{vat_registered: false}", select="path:models/marts/finance")
-    assert conn.execute("select 'finance.fct_unit_economics'::regclass::oid").fetchone()[0] == oid
+def test_not_vat_registered_rebuild_replaces_rows_in_place(built, finance_db, tmp_path):
+    """vat_registered false: no output or input VAT, net = gross; the rebuild replaces the rows
+    of the same tables (stable_replace: the OIDs survive). Restores the default build after."""
+    database_url, conn = built[0], finance_db
+    oids = ("select array_agg(oid order by relname) from pg_class"
+            " where relnamespace = 'finance'::regnamespace and relkind = 'r'")
+    before = conn.execute(oids).fetchone()[0]
+    assert len(before) == 4
+    dbt_build(database_url, tmp_path / "build", "--vars", "{vat_registered: false}", select="path:models/marts/finance")
+    try:
+        assert conn.execute(oids).fetchone()[0] == before
+        check_not_vat_registered(conn)
+    finally:
+        dbt_build(database_url, tmp_path / "restore", select="path:models/marts/finance")
+
+
+def check_not_vat_registered(conn) -> None:
 
     ue = {(r[0], r[1]): r[2:] for r in conn.execute(
         "select sale_date, platform, output_vat_amount, net_sale_amount, input_vat_amount, net_buy_amount,"
