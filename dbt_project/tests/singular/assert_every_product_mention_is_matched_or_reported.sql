@@ -13,8 +13,13 @@ left join {{ ref('unmatched_items') }} as unmatched on mentions.mention_id = unm
 where
     case
         when mentions.is_matched
-            then products.product_key is null
-            or (mentions.size_status = 'readable' and mentions.mention_level = 'variant' and variants.variant_key is null)
-            or unmatched.mention_id is not null
+            then
+                products.product_key is null
+                or (
+                    mentions.size_status = 'readable'
+                    and mentions.mention_level = 'variant'
+                    and variants.variant_key is null
+                )
+                or unmatched.mention_id is not null
         else unmatched.mention_id is null
     end

@@ -42,7 +42,7 @@ recorded_purchases as (
 recorded_sales as (
 
     select * from sale_units
-    where order_key in (select recorded_order_key from recorded_purchases)
+    where order_key in (select recorded_purchases.recorded_order_key from recorded_purchases)
 
 ),
 
@@ -86,7 +86,7 @@ rest_of_order as (
                 partition by recorded_order_key order by purchase_date, purchase_line_id, unit_index
             ) as position
         from recorded_purchases
-        where purchase_id not in (select purchase_id from same_variant)
+        where purchase_id not in (select same_variant.purchase_id from same_variant)
     ) as purchases
     inner join (
         select
@@ -94,7 +94,7 @@ rest_of_order as (
             order_key,
             row_number() over (partition by order_key order by sold_at, sale_id, unit_index) as position
         from recorded_sales
-        where sale_unit_id not in (select sale_unit_id from same_variant)
+        where sale_unit_id not in (select same_variant.sale_unit_id from same_variant)
     ) as sales
         on purchases.recorded_order_key = sales.order_key
         and purchases.position = sales.position
@@ -121,7 +121,7 @@ fifo_sales as (
     from sale_units
     where
         variant_key is not null
-        and sale_unit_id not in (select sale_unit_id from recorded_links)
+        and sale_unit_id not in (select recorded_links.sale_unit_id from recorded_links)
 
 ),
 
@@ -153,7 +153,7 @@ arrivals as (
     from fifo_sales
     left join fifo_purchases
         on fifo_sales.variant_key = fifo_purchases.variant_key
-        and fifo_purchases.purchase_date <= fifo_sales.sale_date
+        and fifo_sales.sale_date >= fifo_purchases.purchase_date
     group by fifo_sales.sale_unit_id, fifo_sales.variant_key, fifo_sales.sale_position
 
 ),

@@ -113,20 +113,22 @@ manual_ranked as (
         *,
         case
             when order_number is null then 1
-            else row_number() over (
-                partition by platform_family, order_number
-                order by source_precedence, loaded_at desc, source_row_id
-            )
+            else
+                row_number() over (
+                    partition by platform_family, order_number
+                    order by source_precedence, loaded_at desc, source_row_id
+                )
         end as rank_in_sale,
         case
             when order_number is null
                 then platform || ':'
                     || case when source_system = 'notion_sales' then 'notion:' else '' end
                     || source_row_id
-            else first_value(platform) over (
-                partition by platform_family, order_number
-                order by source_precedence, loaded_at desc, source_row_id
-            ) || ':' || order_number
+            else
+                first_value(platform) over (
+                    partition by platform_family, order_number
+                    order by source_precedence, loaded_at desc, source_row_id
+                ) || ':' || order_number
         end as sale_id
     from manual_free
 

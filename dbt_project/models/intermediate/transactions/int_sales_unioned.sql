@@ -61,16 +61,20 @@ stockx_api_adjustments as (
     -- Payout adjustments are negative amounts; fees are reported positive, as in the report.
     select
         orders.order_number,
-        -sum((adjustment ->> 'amount')::numeric)
-            filter (where adjustment ->> 'adjustmentType' ~* 'transaction ?fee') as seller_fee_amount,
-        -sum((adjustment ->> 'amount')::numeric)
-            filter (where adjustment ->> 'adjustmentType' ~* 'payment ?proc') as payment_fee_amount,
-        -sum((adjustment ->> 'amount')::numeric)
-            filter (where adjustment ->> 'adjustmentType' ~* 'shipping') as shipping_fee_amount
+        -sum((adjustment ->> 'amount')::numeric) filter (
+            where adjustment ->> 'adjustmentType' ~* 'transaction ?fee'
+        ) as seller_fee_amount,
+        -sum((adjustment ->> 'amount')::numeric) filter (
+            where adjustment ->> 'adjustmentType' ~* 'payment ?proc'
+        ) as payment_fee_amount,
+        -sum((adjustment ->> 'amount')::numeric) filter (
+            where adjustment ->> 'adjustmentType' ~* 'shipping'
+        ) as shipping_fee_amount
     from {{ ref('stg_stockx__orders') }} as orders
-    cross join lateral jsonb_array_elements(
-        case when jsonb_typeof(orders.payout_adjustments) = 'array' then orders.payout_adjustments else '[]' end
-    ) as adjustment
+    cross join
+        lateral jsonb_array_elements(
+            case when jsonb_typeof(orders.payout_adjustments) = 'array' then orders.payout_adjustments else '[]' end
+        ) as adjustment
     where (adjustment ->> 'amount') ~ '^-?[0-9]+(\.[0-9]+)?$'
     group by orders.order_number
 
@@ -190,10 +194,11 @@ alias_invoices as (
         end as payout_amount,
         case
             when has_currency_exchange and final_amount_exchanged is not null then final_amount_exchanged_currency
-            else coalesce(
-                case when total_vat_included is not null then total_vat_included_currency end,
-                total_amount_net_currency
-            )
+            else
+                coalesce(
+                    case when total_vat_included is not null then total_vat_included_currency end,
+                    total_amount_net_currency
+                )
         end as payout_currency,
         null::text as notion_page_id,
         load_batch_id,

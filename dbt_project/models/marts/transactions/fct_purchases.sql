@@ -167,15 +167,17 @@ amounts as (
         case price_basis
             -- both recorded without a rate: the fallback rate when net and gross agree with it
             -- to the cent (42.02 / 50.00 at 19 %), else the rate they imply
-            when 'net_and_gross' then coalesce(
-                recorded_vat_rate,
-                case
-                    when round(net_price * (1 + fallback_vat_rate), 2) = gross_price
-                        or round(gross_price / (1 + fallback_vat_rate), 2) = net_price
-                        then fallback_vat_rate
-                    when net_price <> 0 then round(gross_price / net_price - 1, 4)
-                end
-            )
+            when 'net_and_gross'
+                then
+                    coalesce(
+                        recorded_vat_rate,
+                        case
+                            when round(net_price * (1 + fallback_vat_rate), 2) = gross_price
+                                or round(gross_price / (1 + fallback_vat_rate), 2) = net_price
+                                then fallback_vat_rate
+                            when net_price <> 0 then round(gross_price / net_price - 1, 4)
+                        end
+                    )
             when 'no_price' then recorded_vat_rate
             else applied_vat_rate
         end as vat_rate

@@ -62,10 +62,7 @@ combined as (
         primary_rows.payment_fee_currency,
         primary_rows.shipping_fee_amount,
         primary_rows.shipping_fee_currency,
-        case
-            when primary_rows.payout_amount is null then enriching.payout_amount
-            else primary_rows.payout_amount
-        end as payout_amount,
+        coalesce(primary_rows.payout_amount, enriching.payout_amount) as payout_amount,
         case
             when primary_rows.payout_amount is null and enriching.payout_amount is not null
                 then enriching.payout_currency

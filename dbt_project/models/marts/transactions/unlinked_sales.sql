@@ -51,13 +51,14 @@ final as (
         (case
             when unlinked.product_key is null then 'no style code'
             when unlinked.variant_key is null then 'no readable size'
-            when not exists (
-                select from purchases where purchases.variant_key = unlinked.variant_key
-            ) then 'no purchase of this product and size'
-            when not exists (
-                select from purchases
-                where purchases.variant_key = unlinked.variant_key and purchases.purchase_date <= unlinked.sale_date
-            ) then 'only purchases after the sale date'
+            when not exists (select from purchases where purchases.variant_key = unlinked.variant_key)
+                then 'no purchase of this product and size'
+            when
+                not exists (
+                    select from purchases
+                    where purchases.variant_key = unlinked.variant_key and purchases.purchase_date <= unlinked.sale_date
+                )
+                then 'only purchases after the sale date'
             else 'earlier purchases of this product and size are linked to other sales'
         end)::text as reason
     from unlinked

@@ -63,9 +63,8 @@ final as (
             when unsold.product_key is null then 'no style code'
             when unsold.variant_key is null then 'no readable size'
             when unsold.purchase_date is null then 'no purchase date'
-            when not exists (
-                select from sale_units where sale_units.variant_key = unsold.variant_key
-            ) then 'no sale of this product and size'
+            when not exists (select from sale_units where sale_units.variant_key = unsold.variant_key)
+                then 'no sale of this product and size'
             else 'no unlinked sale of this product and size on or after the purchase date'
         end)::text as reason
     from unsold

@@ -29,20 +29,22 @@
             {%- do present.append(column.name | lower) -%}
         {%- endfor -%}
     {%- endif -%}
-{%- endif %}
+{%- endif -%}
+{#- a mapped column the table lacks reads as null -#}
+{%- set columns = [] -%}
+{%- for name, type in wanted -%}
+    {%- do columns.append((name if name in present else 'null') ~ '::' ~ type ~ ' as ' ~ name) -%}
+{%- endfor %}
 with
 
 source as (
 
     select
-        {%- for name, type in wanted %}
-        {% if name in present %}{{ name }}::{{ type }}{% else %}null::{{ type }}{% endif %} as {{ name }}
-        {{- "," if not loop.last }}
-        {%- endfor %}
+        {{ columns | join(',\n        ') }}
     {% if existing is not none -%}
-    from {{ existing }}
+        from {{ existing }}
     {%- else -%}
-    where false  -- {{ source_relation }} does not exist (Notion never synced)
+        where false  -- {{ source_relation }} does not exist (Notion never synced)
     {%- endif %}
 
 ),
@@ -92,9 +94,12 @@ renamed as (
         size_system as size_type,
         case
             when size_text ~* '^[0-9]+(\.[0-9])?(\s?[123]/[23])?\s+(US(\s*[MWYC])?|EU|UK)$'
-                then regexp_replace(
-                    size_text, '^([0-9]+(?:\.[0-9])?(?:\s?[123]/[23])?)\s+(US(?:\s*[MWYC])?|EU|UK)$', '\2 \1', 'i')
-            when size_text ~ '^[0-9]+(\.[0-9])?(\s?[123]/[23])?$' and size_system in ('US W', 'US Y', 'US C', 'EU', 'UK')
+                then
+                    regexp_replace(
+                        size_text, '^([0-9]+(?:\.[0-9])?(?:\s?[123]/[23])?)\s+(US(?:\s*[MWYC])?|EU|UK)$', '\2 \1', 'i'
+                    )
+            when size_text ~ '^[0-9]+(\.[0-9])?(\s?[123]/[23])?$'
+                and size_system in ('US W', 'US Y', 'US C', 'EU', 'UK')
                 then size_system || ' ' || size_text
             else size_text
         end as size_label_normalized,

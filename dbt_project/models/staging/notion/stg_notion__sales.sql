@@ -26,20 +26,22 @@
             {%- do present.append(column.name | lower) -%}
         {%- endfor -%}
     {%- endif -%}
-{%- endif %}
+{%- endif -%}
+{#- a mapped column the table lacks reads as null -#}
+{%- set columns = [] -%}
+{%- for name, type in wanted -%}
+    {%- do columns.append((name if name in present else 'null') ~ '::' ~ type ~ ' as ' ~ name) -%}
+{%- endfor %}
 with
 
 source as (
 
     select
-        {%- for name, type in wanted %}
-        {% if name in present %}{{ name }}::{{ type }}{% else %}null::{{ type }}{% endif %} as {{ name }}
-        {{- "," if not loop.last }}
-        {%- endfor %}
+        {{ columns | join(',\n        ') }}
     {% if existing is not none -%}
-    from {{ existing }}
+        from {{ existing }}
     {%- else -%}
-    where false  -- {{ source_relation }} does not exist (Notion never synced)
+        where false  -- {{ source_relation }} does not exist (Notion never synced)
     {%- endif %}
 
 ),
@@ -83,7 +85,10 @@ renamed as (
             when platform_text = 'laced' then 'laced'
             when platform_text in ('wtn', 'wethenew') then 'wtn'
             when platform_text in ('kleinanzeigen', 'ebaykleinanzeigen') then 'kleinanzeigen'
-            when platform_text in ('inperson', 'local', 'lokal', 'cash', 'bar', 'privat', 'private', 'offline', 'person')
+            when
+                platform_text in (
+                    'inperson', 'local', 'lokal', 'cash', 'bar', 'privat', 'private', 'offline', 'person'
+                )
                 then 'in_person'
             when platform_text in ('return', 'returned', 'retoure') then 'return'
             else 'other'
@@ -95,8 +100,10 @@ renamed as (
         size as size_label,
         case
             when size_text ~* '^[0-9]+(\.[0-9])?(\s?[123]/[23])?\s+(US(\s*[MWYC])?|EU|UK)$'
-                then regexp_replace(
-                    size_text, '^([0-9]+(?:\.[0-9])?(?:\s?[123]/[23])?)\s+(US(?:\s*[MWYC])?|EU|UK)$', '\2 \1', 'i')
+                then
+                    regexp_replace(
+                        size_text, '^([0-9]+(?:\.[0-9])?(?:\s?[123]/[23])?)\s+(US(?:\s*[MWYC])?|EU|UK)$', '\2 \1', 'i'
+                    )
             else size_text
         end as size_label_normalized,
 

@@ -47,20 +47,28 @@ extra_columns as (
     select
         unioned._row_hash,
         unioned.source,
-        (select nullif(btrim(e.value), '')
-         from jsonb_each_text(coalesce(unioned._extra, '{}'::jsonb)) as e
-         where regexp_replace(lower(e.key), '[^a-z0-9]', '', 'g') in (
-             'saleid', 'saleordernumber', 'saleorderno', 'saleordernr', 'soldordernumber',
-             'stockxordernumber', 'stockxorderno', 'stockxordernr', 'verkaufsid', 'verkaufid',
-             'verkaufsnummer', 'verkaufsbestellnummer')
-         order by e.key
-         limit 1) as sale_order_number,
-        (select nullif(btrim(e.value), '')
-         from jsonb_each_text(coalesce(unioned._extra, '{}'::jsonb)) as e
-         where regexp_replace(lower(e.key), '[^a-z0-9]', '', 'g') in (
-             'saleplatform', 'soldon', 'soldvia', 'verkaufsplattform', 'verkauftauf', 'verkauftuber')
-         order by e.key
-         limit 1) as sale_platform_name
+        (
+            select nullif(btrim(e.value), '') as sale_order_number
+            from jsonb_each_text(coalesce(unioned._extra, '{}'::jsonb)) as e
+            where
+                regexp_replace(lower(e.key), '[^a-z0-9]', '', 'g') in (
+                    'saleid', 'saleordernumber', 'saleorderno', 'saleordernr', 'soldordernumber',
+                    'stockxordernumber', 'stockxorderno', 'stockxordernr', 'verkaufsid', 'verkaufid',
+                    'verkaufsnummer', 'verkaufsbestellnummer'
+                )
+            order by e.key
+            limit 1
+        ) as sale_order_number,
+        (
+            select nullif(btrim(e.value), '') as sale_platform_name
+            from jsonb_each_text(coalesce(unioned._extra, '{}'::jsonb)) as e
+            where
+                regexp_replace(lower(e.key), '[^a-z0-9]', '', 'g') in (
+                    'saleplatform', 'soldon', 'soldvia', 'verkaufsplattform', 'verkauftauf', 'verkauftuber'
+                )
+            order by e.key
+            limit 1
+        ) as sale_platform_name
     from unioned
 
 ),

@@ -37,8 +37,10 @@ mapped as (
             when regexp_replace(lower(platform), '[^a-z0-9]', '', 'g') in ('wtn', 'wethenew') then 'wtn'
             when regexp_replace(lower(platform), '[^a-z0-9]', '', 'g') in ('kleinanzeigen', 'ebaykleinanzeigen')
                 then 'kleinanzeigen'
-            when regexp_replace(lower(platform), '[^a-z0-9]', '', 'g') in (
-                'inperson', 'local', 'lokal', 'cash', 'bar', 'privat', 'private', 'offline', 'person')
+            when
+                regexp_replace(lower(platform), '[^a-z0-9]', '', 'g') in (
+                    'inperson', 'local', 'lokal', 'cash', 'bar', 'privat', 'private', 'offline', 'person'
+                )
                 then 'in_person'
             when regexp_replace(lower(platform), '[^a-z0-9]', '', 'g') in ('return', 'returned', 'retoure')
                 then 'return'
