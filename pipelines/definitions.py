@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.checks_freshness import build_source_freshness_checks
 from assets.checks_products import product_match_rate
 from assets.dbt import warehouse_dbt_models
 from assets.file_imports import build_file_import_asset
 from assets.notion import notion_assets, notion_enabled, notion_resource_from_env
 from assets.stockx import stockx_assets, stockx_enabled, stockx_job, stockx_schedule
 from pipelines.jobs import everything_job, file_import_job
-from pipelines.schedules import kpi_view_automation_sensor, refresh_jobs, refresh_schedules
+from pipelines.schedules import (
+    kpi_view_automation_sensor,
+    refresh_jobs,
+    refresh_schedules,
+    source_freshness_schedule,
+)
 from resources.dbt import dbt_resource
 from resources.imports import ImportFolderResource
 from resources.stockx import StockXResource
@@ -43,17 +49,21 @@ file_import_jobs = {name: file_import_job(name) for name in FILE_IMPORTS}
 STOCKX = stockx_enabled()
 NOTION = notion_enabled()
 
+ingestion_assets = [*file_import_assets, *(stockx_assets if STOCKX else []), *(notion_assets if NOTION else [])]
+# dbt source freshness of every raw table that has an ingestion asset here (checks on raw/<table>).
+source_freshness_checks = build_source_freshness_checks(
+    key for assets_def in ingestion_assets for key in assets_def.keys
+)
+source_freshness_job, source_freshness_daily = source_freshness_schedule(source_freshness_checks)
+
 defs = dg.Definitions(
-    assets=[
-        *file_import_assets,
-        *(stockx_assets if STOCKX else []),
-        *(notion_assets if NOTION else []),
-        warehouse_dbt_models,
-    ],
-    asset_checks=[product_match_rate],
-    jobs=[everything_job, *file_import_jobs.values(), *refresh_jobs.values(), *([stockx_job] if STOCKX else [])],
-    # KPI view refresh cadences (pipelines/schedules.py; crons from SOLEFLIPPER_KPI_REFRESH_*_CRON).
-    schedules=[*refresh_schedules(), *([stockx_schedule] if STOCKX else [])],
+    assets=[*ingestion_assets, warehouse_dbt_models],
+    asset_checks=[product_match_rate, *source_freshness_checks],
+    jobs=[everything_job, *file_import_jobs.values(), *refresh_jobs.values(), source_freshness_job,
+          *([stockx_job] if STOCKX else [])],
+    # KPI view refresh cadences and the daily source freshness check (pipelines/schedules.py;
+    # crons from SOLEFLIPPER_KPI_REFRESH_*_CRON, SOLEFLIPPER_SOURCE_FRESHNESS_CRON).
+    schedules=[*refresh_schedules(), source_freshness_daily, *([stockx_schedule] if STOCKX else [])],
     sensors=[
         *(build_import_folder_sensor(name, job) for name, job in file_import_jobs.items()),
         kpi_view_automation_sensor,

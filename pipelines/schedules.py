@@ -15,6 +15,7 @@ variable                                    default          meaning
 ``SOLEFLIPPER_KPI_REFRESH_HOURLY_CRON``     ``0 * * * *``    views with refresh_cadence hourly
 ``SOLEFLIPPER_KPI_REFRESH_DAILY_CRON``      ``0 2 * * *``    ... daily (02:00 UTC)
 ``SOLEFLIPPER_KPI_REFRESH_WEEKLY_CRON``     ``0 3 * * 1``    ... weekly (Monday 03:00 UTC)
+``SOLEFLIPPER_SOURCE_FRESHNESS_CRON``       ``0 6 * * *``    dbt source freshness of the raw tables
 ==========================================  ===============  ===============================
 
 Refresh jobs carry the warehouse-build tag, so dagster.yaml's tag concurrency limit queues them
@@ -107,6 +108,32 @@ refresh_jobs = {cadence.name: refresh_job(cadence) for cadence in CADENCES}
 def refresh_schedules(environ: Mapping[str, str] | None = None) -> list[dg.ScheduleDefinition]:
     """One schedule per cadence, crons read from `environ` (the process environment by default)."""
     return [refresh_schedule(cadence, refresh_jobs[cadence.name], environ) for cadence in CADENCES]
+
+
+# dbt source freshness (assets/checks_freshness.py) once a day, besides after every import.
+SOURCE_FRESHNESS = Cadence("source_freshness", "SOLEFLIPPER_SOURCE_FRESHNESS_CRON", "0 6 * * *",
+                           "every day at 06:00 UTC")
+
+
+def source_freshness_schedule(checks: list[dg.AssetChecksDefinition],
+                              environ: Mapping[str, str] | None = None) -> tuple[dg.UnresolvedAssetJobDefinition,
+                                                                                 dg.ScheduleDefinition]:
+    """A job that runs only the source freshness checks, and its daily schedule."""
+    job = dg.define_asset_job(
+        name="check_source_freshness",
+        selection=dg.AssetSelection.checks(*checks),
+        description="dbt source freshness of every raw table, reported as the raw assets' checks.",
+    )
+    cron = refresh_cron(SOURCE_FRESHNESS, environ)
+    schedule = dg.ScheduleDefinition(
+        name="check_source_freshness_schedule",
+        job=job,
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"dbt source freshness, cron {cron!r} UTC. Set {SOURCE_FRESHNESS.env} to change it.",
+    )
+    return job, schedule
 
 
 # The daemon launches the KPI views' automation (eager: after the facts they read change) with the
