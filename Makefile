@@ -18,7 +18,7 @@ STAMP := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project \( -path dbt_project/target -o -path dbt_project/logs \) -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 
-.PHONY: run test dev install lock setup db-start db-stop db-status db-url dbt-build lint smoke clean help
+.PHONY: run test dev install lock setup db-start db-stop db-status db-url dbt-build dbt-docs dbt-docs-serve lint smoke clean help
 
 help:
 	@echo "make run     set up and run the whole pipeline on demo data, then print a summary"
@@ -26,6 +26,8 @@ help:
 	@echo "make dev     start the Dagster UI on http://127.0.0.1:3000 (same instance as make run)"
 	@echo "make db-start / db-stop / db-status / db-url   the project-local PostgreSQL"
 	@echo "make dbt-build   dbt build against the warehouse;  make lint   ruff + sqlfluff"
+	@echo "make dbt-docs    the dbt docs site as one file (dbt_project/target/static_index.html)"
+	@echo "make dbt-docs-serve   the dbt docs site on http://127.0.0.1:8080"
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +70,16 @@ db-url: install
 
 dbt-build: setup
 	$(BIN)/soleflipper dbt build
+
+# Docs with the warehouse's catalog (column types, row counts): one self-contained HTML file
+# to open in a browser or share; `make dbt-docs-serve` serves the same site locally.
+DOCS := dbt_project/target/static_index.html
+dbt-docs: setup
+	$(BIN)/soleflipper dbt docs generate --static
+	@echo "dbt docs: $(CURDIR)/$(DOCS)"
+
+dbt-docs-serve: dbt-docs
+	$(BIN)/soleflipper dbt docs serve --host 127.0.0.1 --port 8080 --no-browser
 
 lint: install
 	$(BIN)/ruff check .
