@@ -49,8 +49,14 @@ from_stockx as (
         orders.order_number,
         recorded.purchase_id,
         coalesce(orders.updated_at, orders.created_at) as occurred_at,
-        orders.order_amount as amount,
-        case when orders.order_amount is not null then orders.order_currency end as amount_currency,
+        -- StockX may send an order without currencyCode: then the payout's currency, and
+        -- without either no amount (an amount without a currency is no amount)
+        case
+            when coalesce(orders.order_currency, orders.payout_currency) is not null then orders.order_amount
+        end as amount,
+        case
+            when orders.order_amount is not null then coalesce(orders.order_currency, orders.payout_currency)
+        end as amount_currency,
         'stockx_orders' as source_system,
         'StockX order status ' || orders.order_status
         || coalesce(' (' || nullif(btrim(orders.authentication_failure_notes), '') || ')', '') as reason,
