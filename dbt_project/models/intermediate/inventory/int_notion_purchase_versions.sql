@@ -24,32 +24,12 @@
     ('in_trash', 'boolean'), ('archived', 'boolean'), ('status', 'text'),
     ('listed_stockx', 'boolean'), ('listed_alias', 'boolean'), ('listed_local', 'boolean'),
     ('_source_line', 'integer'), ('_loaded_at', 'timestamptz'),
-] -%}
-{%- set source_relation = source('raw', 'notion_purchases') -%}
-{%- set existing = none -%}
-{%- set present = [] -%}
-{%- if execute -%}
-    {%- set existing = adapter.get_relation(
-        database=source_relation.database, schema=source_relation.schema, identifier=source_relation.identifier) -%}
-    {%- if existing is not none -%}
-        {%- for column in adapter.get_columns_in_relation(existing) -%}
-            {%- do present.append(column.name | lower) -%}
-        {%- endfor -%}
-    {%- endif -%}
-{%- endif -%}
-{%- set select_list = [] -%}
-{%- for name, type in wanted -%}
-    {%- do select_list.append((name ~ '::' ~ type if name in present else 'null::' ~ type) ~ ' as ' ~ name) -%}
-{%- endfor %}
+] %}
 with
 
 source as (
 
-    select
-        {{ select_list | join(',\n        ') }}
-    -- no rows while {{ source_relation }} does not exist (Notion never synced)
-    from {{ existing if existing is not none else '(select) as never_synced' }}
-    where {{ 'true' if existing is not none else 'false' }}
+    {{ optional_source_select(source('raw', 'notion_purchases'), wanted) }}
 
 ),
 

@@ -17,35 +17,12 @@
     ('vat_amount', 'numeric'), ('buy_date', 'date'), ('delivery_date', 'date'),
     ('status', 'text'), ('location', 'text'), ('sale_page_ids', 'jsonb'),
     ('_batch_id', 'uuid'), ('_source', 'text'), ('_source_line', 'integer'), ('_loaded_at', 'timestamptz'),
-] -%}
-{%- set source_relation = source('raw', 'notion_purchases') -%}
-{%- set existing = none -%}
-{%- set present = [] -%}
-{%- if execute -%}
-    {%- set existing = adapter.get_relation(
-        database=source_relation.database, schema=source_relation.schema, identifier=source_relation.identifier) -%}
-    {%- if existing is not none -%}
-        {%- for column in adapter.get_columns_in_relation(existing) -%}
-            {%- do present.append(column.name | lower) -%}
-        {%- endfor -%}
-    {%- endif -%}
-{%- endif -%}
-{#- a mapped column the table lacks reads as null -#}
-{%- set columns = [] -%}
-{%- for name, type in wanted -%}
-    {%- do columns.append((name if name in present else 'null') ~ '::' ~ type ~ ' as ' ~ name) -%}
-{%- endfor %}
+] %}
 with
 
 source as (
 
-    select
-        {{ columns | join(',\n        ') }}
-    {% if existing is not none -%}
-        from {{ existing }}
-    {%- else -%}
-        where false  -- {{ source_relation }} does not exist (Notion never synced)
-    {%- endif %}
+    {{ optional_source_select(source('raw', 'notion_purchases'), wanted) }}
 
 ),
 
