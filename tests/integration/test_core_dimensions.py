@@ -10,15 +10,13 @@ in tests/e2e). Expected values are worked out by hand below.
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from dbt_runner import run_dbt
 
-from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
+from resources.dbt import DBT_PROJECT_DIR
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
 D = date.fromisoformat
@@ -46,14 +44,6 @@ PURCHASES = [  # transactions.fct_purchases: (purchase_id, product_key, brand, s
 ]
 
 
-def dbt(database_url: str, target: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **dbt_connection_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    return subprocess.run(
-        [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(target), "--log-path", str(target)],
-        env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
-
-
 def _seed_rows(name: str) -> list[dict[str, str]]:
     with open(SEEDS / f"{name}.csv", newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -69,7 +59,7 @@ def built(conn, database_url, tmp_path):
         cur.executemany("insert into products.dim_products values (%s, %s)", PRODUCTS)
         cur.executemany("insert into transactions.fct_purchases values (%s, %s, %s, %s, %s, %s)", PURCHASES)
     conn.commit()
-    proc = dbt(database_url, tmp_path / "core", "build", *SELECT)
+    proc = run_dbt(database_url, tmp_path / "core", "build", *SELECT)
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "ERROR=0" in proc.stdout and "WARN=0" in proc.stdout
     return conn

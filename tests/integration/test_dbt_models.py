@@ -6,14 +6,11 @@ reports, the purchases sheet, the expenses sheet and the ECB FX rates file.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from dbt_runner import node_statuses, run_dbt
 
-from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
 from resources.warehouse import ensure_all_raw_tables, load_file
 from soleflipper.demo_data import write_demo_purchases_sheet
 from soleflipper.demo_expenses import write_demo_expenses_sheet
@@ -25,13 +22,9 @@ KPI_VIEWS = ("mv_executive_metrics", "mv_product_performance", "mv_brand_analyti
 
 
 def dbt(database_url: str, target: Path, *args: str) -> tuple[int, dict]:
-    env = {**os.environ, **dbt_connection_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run(
-        [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(target), "--log-path", str(target)],
-        env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
-    results = json.loads((target / "run_results.json").read_text()) if (target / "run_results.json").exists() else {}
-    return proc.returncode, {r["unique_id"]: r["status"] for r in results.get("results", [])} | {"_out": proc.stdout}
+    """Exit code and node statuses of a dbt run (plus its stdout under "_out")."""
+    proc = run_dbt(database_url, target, *args)
+    return proc.returncode, node_statuses(target) | {"_out": proc.stdout}
 
 
 @pytest.fixture

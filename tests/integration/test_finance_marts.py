@@ -44,9 +44,6 @@ Expenses (blank VAT rate = no deductible VAT):
 from __future__ import annotations
 
 import csv
-import json
-import os
-import subprocess
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -55,8 +52,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import _create_database, _drop_database
+from dbt_runner import dbt_build
+from warehouse_datasets import STOCKX_REPORT_HEADER, load_clean, stockx_report_rows, write_csv
 
-from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
 from resources.warehouse import ensure_all_raw_tables, load_file
 from soleflipper.demo_expenses import write_demo_expenses_sheet
 from soleflipper.formats import load_format
@@ -66,31 +64,10 @@ D = Decimal
 pytestmark = pytest.mark.timeout(1800)
 
 
-def dbt_build(database_url: str, target: Path, *args: str, select: str = "+path:models/marts/finance") -> dict[str, str]:
+def build_finance(database_url: str, target: Path, *args: str, select: str = "+path:models/marts/finance") -> dict[str, str]:
     """`dbt build` of the finance marts and everything they are built from (seeds included), with
     every test on those models; fails the test with dbt's output unless it succeeds."""
-    env = {**os.environ, **dbt_connection_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run(
-        [DBT_EXECUTABLE, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(target), "--log-path", str(target), "--select", select, "--indirect-selection", "cautious", *args],
-        env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
-    assert proc.returncode == 0, proc.stdout[-6000:]
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return {r["unique_id"]: r["status"] for r in results}
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def load(conn, format_name: str, path: Path) -> None:
-    result = load_file(conn, load_format(format_name), path)
-    assert result.rows_quarantined == 0, result.sample_errors
+    return dbt_build(database_url, target, "--select", select, "--indirect-selection", "cautious", *args)
 
 
 # ---------------------------------------------------------------------------------- the dataset
@@ -107,34 +84,11 @@ FX_ROWS = [
     ["2024-01-10", "1.2500", "0.8000", ""],  # P2
 ]
 
-REPORT_HEADER = [
-    "Seller Name", "Seller Address (Billing)", "Seller VAT Number", "Sold To Name", "Sold To address",
-    "Sold to VAT Number", "Fiscal Representative Name", "Fiscal Representative Address",
-    "StockX Destination Address", "Sale Date", "Payout date", "Invoice Date", "Invoice Number", "Item", "Sku Name",
-    "Sku Size", "Style", "Order Number", "Quantity", "Ship From Address", "Ship To Address", "Seller Fee",
-    "Seller Fee Currency", "Payment Processing", "Payment Processing Currency", "Shipping Fee",
-    "Shipping Fee Currency", "VAT Rate", "Total Net Amount (Payout Excluding VAT)",
-    "Total Net Amount (Payout Excluding VAT) Currency", "Listing Price", "Listing Price Currency",
-    "Total Gross Amount (Total Payout)", "Total Gross Amount (Total Payout) Currency", "Total VAT Amount",
-    "Total VAT Amount Currency", "Special references",
-]
 ORDER_S1, ORDER_S2 = "81000001-81000001", "82000002-82000002"
 REPORT_SALES = {  # order -> (sale time, item, size, style, listing price, payout)
     ORDER_S1: ("2024-02-10 10:00:00 +00", "Nike Dunk Low Panda", "10", "DD1391-100", "180", "160.00"),
     ORDER_S2: ("2024-02-12 09:30:00 +00", "Nike Air Force 1 White", "9", "CW2288-111", "300", "270.00"),
 }
-
-
-def report_rows() -> list[list[str]]:
-    rows = []
-    for number, (sold, item, size, style, price, payout) in REPORT_SALES.items():
-        row = dict.fromkeys(REPORT_HEADER, "")
-        row.update({"Sale Date": sold, "Item": item, "Sku Size": size, "Style": style, "Order Number": number,
-                    "Quantity": "1", "Listing Price": price, "Listing Price Currency": "EUR",
-                    "Total Gross Amount (Total Payout)": payout,
-                    "Total Gross Amount (Total Payout) Currency": "EUR"})
-        rows.append([row[h] for h in REPORT_HEADER])
-    return rows
 
 
 PURCHASES_HEADER = ["Purchase Date", "Supplier", "Style Code", "Product", "Brand", "Size", "Quantity", "Net Price",
@@ -173,11 +127,11 @@ EXPENSES = [
 
 def load_dataset(conn, tmp_path: Path) -> None:
     ensure_all_raw_tables(conn)
-    load(conn, "ecb_fx_rates", write_csv(tmp_path / "eurofxref-hist.csv", FX_HEADER, FX_ROWS))
-    load(conn, "stockx_sales_report", write_csv(tmp_path / "report.csv", REPORT_HEADER, report_rows()))
-    load(conn, "purchases_sheet", write_csv(tmp_path / "purchases.csv", PURCHASES_HEADER, PURCHASES))
-    load(conn, "sales_sheet", write_csv(tmp_path / "sales.csv", SALES_HEADER, SALES))
-    load(conn, "expenses_sheet", write_csv(tmp_path / "expenses.csv", EXPENSES_HEADER, EXPENSES))
+    load_clean(conn, "ecb_fx_rates", write_csv(tmp_path / "eurofxref-hist.csv", FX_HEADER, FX_ROWS))
+    load_clean(conn, "stockx_sales_report", write_csv(tmp_path / "report.csv", STOCKX_REPORT_HEADER, stockx_report_rows(REPORT_SALES)))
+    load_clean(conn, "purchases_sheet", write_csv(tmp_path / "purchases.csv", PURCHASES_HEADER, PURCHASES))
+    load_clean(conn, "sales_sheet", write_csv(tmp_path / "sales.csv", SALES_HEADER, SALES))
+    load_clean(conn, "expenses_sheet", write_csv(tmp_path / "expenses.csv", EXPENSES_HEADER, EXPENSES))
 
 
 UE_COLUMNS = (
@@ -224,7 +178,7 @@ def built(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     try:
         with psycopg.connect(url) as conn:
             load_dataset(conn, tmp)
-        yield url, dbt_build(url, tmp / "build")
+        yield url, build_finance(url, tmp / "build")
     finally:
         _drop_database(pg_server, name)
 
@@ -421,12 +375,12 @@ def test_not_vat_registered_rebuild_replaces_rows_in_place(built, finance_db, tm
             " where relnamespace = 'finance'::regnamespace and relkind = 'r'")
     before = conn.execute(oids).fetchone()[0]
     assert len(before) == 4
-    dbt_build(database_url, tmp_path / "build", "--vars", "{vat_registered: false}", select="path:models/marts/finance")
+    build_finance(database_url, tmp_path / "build", "--vars", "{vat_registered: false}", select="path:models/marts/finance")
     try:
         assert conn.execute(oids).fetchone()[0] == before
         check_not_vat_registered(conn)
     finally:
-        dbt_build(database_url, tmp_path / "restore", select="path:models/marts/finance")
+        build_finance(database_url, tmp_path / "restore", select="path:models/marts/finance")
 
 
 def check_not_vat_registered(conn) -> None:

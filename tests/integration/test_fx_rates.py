@@ -11,7 +11,6 @@ with `--vars {home_currency: USD}` (stable_replace swaps the rows) and snapshott
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import _create_database, _drop_database
+from dbt_runner import run_dbt
 
-from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
 from resources.warehouse import ensure_all_raw_tables, load_file
 from soleflipper.demo_fx import write_demo_fx_rates
 from soleflipper.formats import load_format
@@ -60,14 +59,6 @@ def published_on(day: date) -> date:
     return max(d for d in PUBLISHED if d <= day)
 
 
-def dbt(database_url: str, target: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **dbt_connection_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    return subprocess.run(
-        [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(target), "--log-path", str(target)],
-        env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
-
-
 Rows = dict[tuple[date, str], tuple]
 
 
@@ -99,9 +90,9 @@ def built(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             result = load_file(conn, load_format("ecb_fx_rates"), HIST)
             assert (result.rows_loaded, result.rows_quarantined) == (6, 0)
             today = conn.execute("select (current_timestamp at time zone 'UTC')::date").fetchone()[0]
-        eur_build = dbt(url, target / "eur", "build", *SELECT)
+        eur_build = run_dbt(url, target / "eur", "build", *SELECT)
         eur = _snapshot(url) if eur_build.returncode == 0 else {}
-        usd_build = dbt(url, target / "usd", "build", *SELECT, "--vars", "{home_currency: USD}")
+        usd_build = run_dbt(url, target / "usd", "build", *SELECT, "--vars", "{home_currency: USD}")
         usd = _snapshot(url) if usd_build.returncode == 0 else {}
         yield Built(url, today, eur, usd, eur_build, usd_build)
     finally:
@@ -243,14 +234,14 @@ def test_fx_rates_daily_crosses_rates_into_a_usd_home(built):
 
 
 def test_fx_rates_daily_rejects_a_home_currency_that_is_not_an_iso_code(built, tmp_path):
-    proc = dbt(built.url, tmp_path / "bad", "build", *SELECT, "--vars", "{home_currency: EURO}")
+    proc = run_dbt(built.url, tmp_path / "bad", "build", *SELECT, "--vars", "{home_currency: EURO}")
     assert proc.returncode != 0
     assert "var home_currency must be a three-letter ISO code such as EUR or USD, not 'EURO'" in proc.stdout
 
 
 def test_fx_rates_daily_fails_its_test_for_a_home_currency_the_ecb_does_not_publish(built, tmp_path):
     """RUB stopped on 26 March: as home currency it leaves 2 days x 32 currencies and a failing test."""
-    proc = dbt(built.url, tmp_path / "rub", "build", *SELECT, "--vars", "{home_currency: RUB}")
+    proc = run_dbt(built.url, tmp_path / "rub", "build", *SELECT, "--vars", "{home_currency: RUB}")
     assert proc.returncode == 1
     # two failing rows: no rate today for RUB itself, nor for EUR
     assert "FAIL 2 assert_fx_rates_cover_today_in_home_currency" in proc.stdout

@@ -37,8 +37,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from test_kpi_view_refresh import dbt
-from test_purchase_sale_linking import REPORT_HEADER, api_order, load, relation, write_csv
+from dbt_runner import dbt_ok
+from warehouse_datasets import (
+    STOCKX_REPORT_HEADER,
+    load_clean,
+    notion_relation,
+    stockx_api_order,
+    stockx_report_rows,
+    write_csv,
+)
 
 from assets.notion_sync import build_format, ensure_notion_tables
 from resources.warehouse import ensure_all_raw_tables, load_rows
@@ -66,20 +73,8 @@ REPORT_SALES = {
 }
 
 
-def report_rows() -> list[list[str]]:
-    rows = []
-    for number, (sold, item, size, style, price, payout) in REPORT_SALES.items():
-        row = dict.fromkeys(REPORT_HEADER, "")
-        row.update({"Sale Date": sold, "Item": item, "Sku Size": size, "Style": style, "Order Number": number,
-                    "Quantity": "1", "Listing Price": price, "Listing Price Currency": "EUR",
-                    "Total Gross Amount (Total Payout)": payout,
-                    "Total Gross Amount (Total Payout) Currency": "EUR"})
-        rows.append([row[h] for h in REPORT_HEADER])
-    return rows
-
-
 def stockx_order(number: str, status: str, amount: str, updated: str, notes: str | None = None) -> dict:
-    order = api_order(number, "2024-03-01T08:00:00.000Z", "DD1391-100", "10", None, status)
+    order = stockx_api_order(number, "2024-03-01T08:00:00.000Z", "DD1391-100", "10", None, status)
     order.update({"amount": amount, "updatedAt": updated})
     if notes:
         order["authenticationDetails"] = {"status": "FAILED", "failureNotes": notes}
@@ -160,7 +155,7 @@ NOTION_PURCHASES = [
                                                                  delivery_date="2024-06-09"), [
         ("2024-06-10T10:00:00Z", {"status": "Available"}),
         ("2024-06-11T10:00:00Z", {"status": "Consigned"}),
-        ("2024-07-01T12:00:00Z", {"status": "Sale completed", "sale_page_ids": relation(SALE_PAGE_N2)}),
+        ("2024-07-01T12:00:00Z", {"status": "Sale completed", "sale_page_ids": notion_relation(SALE_PAGE_N2)}),
     ]),
     *purchase_versions("N3", "2024-07-10T08:00:00Z", notion_base("DQ8426-067", "10 US", "150", "2024-07-10",
                                                                  supplier_order_number="NK-3"), [
@@ -170,7 +165,7 @@ NOTION_PURCHASES = [
     *purchase_versions("N4", "2024-07-30T08:00:00Z", notion_base("FB2362-100", "8 US", "125", "2024-07-30",
                                                                  delivery_date="2024-08-01"), [
         ("2024-08-01T09:00:00Z", {"status": "Available"}),
-        ("2024-08-10T09:00:00Z", {"sale_page_ids": relation(SALE_PAGE_N4)}),
+        ("2024-08-10T09:00:00Z", {"sale_page_ids": notion_relation(SALE_PAGE_N4)}),
     ]),
     *purchase_versions("N5", "2024-08-28T08:00:00Z", notion_base("DH6927-111", "10 US", "110", "2024-08-28"), [
         ("2024-09-01T08:00:00Z", {"status": "Available"}),
@@ -193,10 +188,10 @@ NOTION_PURCHASES.insert(4, {**NOTION_PURCHASES[2], "last_edited_time": "2024-05-
 NOTION_SALES = [
     version(SALE_PAGE_N2, "2024-07-01T12:00:00Z", "2024-07-01T11:00:00Z", sku="DZ5485-612", size="9 US",
             sale_id=ORDER_N2, sale_platform="StockX", sale_date="2024-07-01", gross_sale="300", net_sale="270",
-            purchase_page_ids=relation(PAGE["N2"])),
+            purchase_page_ids=notion_relation(PAGE["N2"])),
     version(SALE_PAGE_N4, "2024-08-10T09:00:00Z", "2024-08-10T08:00:00Z", sku="FB2362-100", size="8 US",
             sale_platform="Return", sale_date="2024-08-09", gross_sale="120", net_sale="120",
-            purchase_page_ids=relation(PAGE["N4"])),
+            purchase_page_ids=notion_relation(PAGE["N4"])),
     version(SALE_PAGE_ORPHAN, "2024-09-20T09:00:00Z", "2024-09-20T08:00:00Z", sku="DD1391-100", size="10 US",
             sale_platform="Return", sale_date="2024-09-19", gross_sale="60"),
 ]
@@ -206,12 +201,12 @@ def load_dataset(conn, tmp_path: Path) -> None:
     ensure_all_raw_tables(conn)
     mapping = load_mapping()
     ensure_notion_tables(conn, mapping.databases.values())
-    load(conn, "stockx_sales_report", write_csv(tmp_path / "report.csv", REPORT_HEADER, report_rows()))
+    load_clean(conn, "stockx_sales_report", write_csv(tmp_path / "report.csv", STOCKX_REPORT_HEADER, stockx_report_rows(REPORT_SALES)))
     fmt = load_format("stockx_orders")
     result = load_rows(conn, fmt, parse_records(fmt, API_ORDERS), source="GET /selling/orders/history")
     assert (result.rows_loaded, result.rows_quarantined) == (len(API_ORDERS), 0)
-    load(conn, "purchases_sheet", write_csv(tmp_path / "purchases.csv", PURCHASES_HEADER, PURCHASES))
-    load(conn, "sales_sheet", write_csv(tmp_path / "sales.csv", SALES_HEADER, SALES))
+    load_clean(conn, "purchases_sheet", write_csv(tmp_path / "purchases.csv", PURCHASES_HEADER, PURCHASES))
+    load_clean(conn, "sales_sheet", write_csv(tmp_path / "sales.csv", SALES_HEADER, SALES))
     for name, pages in (("purchases", NOTION_PURCHASES), ("sales", NOTION_SALES)):
         fmt = build_format(mapping.databases[name])
         result = load_rows(conn, fmt, parse_records(fmt, pages), source=f"notion:{name}")
@@ -223,7 +218,7 @@ def test_inventory_statuses_history_and_returns(conn, database_url, tmp_path):
     load_dataset(conn, tmp_path)
     # The lifecycle models and everything upstream, with their tests (the whole project is built
     # green on sample data by test_purchase_sale_linking and the e2e pipeline test).
-    dbt(database_url, tmp_path / "build", "build", "--indirect-selection", "cautious",
+    dbt_ok(database_url, tmp_path / "build", "build", "--indirect-selection", "cautious",
         "-s", "+inventory_items", "+inventory_status_history", "+fct_returns")
     results = json.loads((tmp_path / "build" / "run_results.json").read_text())["results"]
     tests = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("test.")}
@@ -243,7 +238,7 @@ def test_inventory_statuses_history_and_returns(conn, database_url, tmp_path):
 
     before = state()
     conn.commit()
-    dbt(database_url, tmp_path / "again", "build", "--indirect-selection", "cautious",
+    dbt_ok(database_url, tmp_path / "again", "build", "--indirect-selection", "cautious",
         "-s", "inventory_status_history", "inventory_items", "fct_returns")
     assert state() == before
 

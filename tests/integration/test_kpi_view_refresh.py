@@ -9,7 +9,6 @@ seller reports (300 sales) and its purchases sheet (the cost of most of them, an
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import threading
@@ -18,9 +17,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from dbt_runner import dbt_command, dbt_ok, run_dbt
 from psycopg import sql
 
-from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
+from resources.dbt import DBT_PROJECT_DIR
 from resources.warehouse import ensure_all_raw_tables, load_file
 from soleflipper.demo_data import write_demo_purchases_sheet
 from soleflipper.formats import load_format
@@ -40,21 +40,6 @@ pytestmark = pytest.mark.timeout(1800)
 def query(template: str, view: str) -> sql.Composed:
     """`template` with {} replaced by the quoted analytics.<view>."""
     return sql.SQL(template).format(sql.Identifier("analytics", view))
-
-
-def _dbt_command(database_url: str, target: Path, args: tuple[str, ...], project: Path) -> tuple[list[str], dict]:
-    env = {**os.environ, **dbt_connection_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [DBT_EXECUTABLE, *args, "--project-dir", str(project), "--profiles-dir", str(project),
-               "--target-path", str(target), "--log-path", str(target)]
-    return command, env
-
-
-def dbt(database_url: str, target: Path, *args: str, project: Path = DBT_PROJECT_DIR) -> str:
-    """Run dbt; fail the test with its output unless it succeeds. Returns stdout."""
-    command, env = _dbt_command(database_url, target, args, project)
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=project)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    return proc.stdout
 
 
 def oids(conn: psycopg.Connection) -> dict[str, int]:
@@ -109,8 +94,7 @@ def assert_kpis_match_fact(conn: psycopg.Connection) -> int:
 
 def dbt_failing(database_url: str, target: Path, project: Path, *args: str) -> str:
     """Run dbt expecting it to fail; returns stdout with whitespace collapsed."""
-    command, env = _dbt_command(database_url, target, args, project)
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=project)
+    proc = run_dbt(database_url, target, *args, project=project)
     assert proc.returncode == 1, proc.stdout[-4000:]
     return " ".join(proc.stdout.split())
 
@@ -155,7 +139,7 @@ def built(database_url, loader, demo_reports, demo_purchases, tmp_path):
     for path in demo_reports:
         loader(path)
     loader(demo_purchases, "purchases_sheet")
-    dbt(database_url, tmp_path / "target", "build")
+    dbt_ok(database_url, tmp_path / "target", "build")
     return database_url
 
 
@@ -167,7 +151,7 @@ def test_rebuilds_refresh_all_seven_views_in_place_and_pick_up_new_rows(database
     older, newer = demo_reports
     loader(older)
     loader(demo_purchases, "purchases_sheet")
-    out = dbt(database_url, target, "build", *LINEAGE)
+    out = dbt_ok(database_url, target, "build", *LINEAGE)
     assert kpi_plans(out) == {view: "create (no relation yet)" for view in VIEWS}
     first = oids(db)
     assert all(first.values())
@@ -175,13 +159,13 @@ def test_rebuilds_refresh_all_seven_views_in_place_and_pick_up_new_rows(database
     for view in VIEWS:  # made outside dbt, as for Metabase
         db.execute(query("grant select on {} to public", view))
 
-    out = dbt(database_url, target, "build", *LINEAGE)
+    out = dbt_ok(database_url, target, "build", *LINEAGE)
     assert oids(db) == first
     assert kpi_plans(out) == {view: "refresh_concurrently (definition and indexes unchanged)" for view in VIEWS}
     assert assert_kpis_match_fact(db) == orders_before
 
     loader(newer)
-    out = dbt(database_url, target, "build", *LINEAGE)
+    out = dbt_ok(database_url, target, "build", *LINEAGE)
     assert oids(db) == first
     assert kpi_plans(out) == {view: "refresh_concurrently (definition and indexes unchanged)" for view in VIEWS}
     assert assert_kpis_match_fact(db) == 300 > orders_before
@@ -221,8 +205,8 @@ def test_readers_are_not_blocked_while_any_view_refreshes(built, db, tmp_path):
                 blockers[view].execute(query("refresh materialized view concurrently {}", view))
             ours = [c.info.backend_pid for c in (long_reader, watcher, reader, *blockers.values())]
 
-            command, env = _dbt_command(url, tmp_path / "t2", ("build", "--threads", "1", "--select",
-                                                               "path:models/marts/analytics"), DBT_PROJECT_DIR)
+            command, env = dbt_command(url, tmp_path / "t2", "build", "--threads", "1",
+                                       "--select", "path:models/marts/analytics")
             with open(tmp_path / "dbt.out", "w") as out:
                 proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=DBT_PROJECT_DIR)
             released = []
@@ -310,7 +294,7 @@ def test_changed_view_sql_is_swapped_in_without_full_refresh(built, db, tmp_path
     thread = threading.Thread(target=read_continuously)
     thread.start()
     try:
-        out = dbt(url, target, "build", "--select", "mv_executive_metrics", project=project)
+        out = dbt_ok(url, target, "build", "--select", "mv_executive_metrics", project=project)
     finally:
         stop.set()
         thread.join()
@@ -332,7 +316,7 @@ def test_changed_view_sql_is_swapped_in_without_full_refresh(built, db, tmp_path
     assert leftovers == []
 
     # The new definition is now the baseline: the next build refreshes it in place.
-    out = dbt(url, target, "build", "--select", "mv_executive_metrics", project=project)
+    out = dbt_ok(url, target, "build", "--select", "mv_executive_metrics", project=project)
     assert oids(db) == after
     assert kpi_plans(out) == {"mv_executive_metrics": "refresh_concurrently (definition and indexes unchanged)"}
 
@@ -343,7 +327,7 @@ def test_full_refresh_still_works_and_is_what_shape_changes_ask_for(built, db, t
     url = built
     before = oids(db)
 
-    out = dbt(url, tmp_path / "target", "build", "--full-refresh", "--select", "mv_executive_metrics")
+    out = dbt_ok(url, tmp_path / "target", "build", "--full-refresh", "--select", "mv_executive_metrics")
     swapped = oids(db)
     assert {k for k in swapped if swapped[k] != before[k]} == {KPI}
     assert kpi_plans(out) == {"mv_executive_metrics": "swap (--full-refresh)"}
@@ -375,7 +359,7 @@ def test_full_refresh_still_works_and_is_what_shape_changes_ask_for(built, db, t
     assert oids(db) == swapped  # nothing was dropped or replaced
     assert assert_kpis_match_fact(db) == 300
 
-    dbt(url, target, "build", "--full-refresh", "--select", "fct_sales+", project=project)
+    dbt_ok(url, target, "build", "--full-refresh", "--select", "fct_sales+", project=project)
     rebuilt = oids(db)
     # A new table; the cascade took the views with the old one, and dbt rebuilt them (`fct_sales+`).
     assert all(rebuilt[k] != swapped[k] for k in rebuilt)

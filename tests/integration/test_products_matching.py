@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from dbt_runner import run_dbt
 
 from assets.checks_products import evaluate_match_rate, product_match_rate
-from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
 from resources.warehouse import WarehouseResource, ensure_raw_table, load_file, load_rows
 from soleflipper.formats import available_formats, load_format
 from soleflipper.products import SizeError, normalize_style_code, parse_size, style_key
@@ -82,14 +80,6 @@ ORDER_UPDATE = _order("74512233-74412001", "COMPLETED", "2025-06-09T16:40:11.000
 API_VARIANT_KEYS = {"DD1391100:US M 10", "DD1391100:US M 10.5", "CW1590100:US Y 5.5", "DD1391100:US M 9"}
 
 
-def dbt(database_url: str, target: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **dbt_connection_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    return subprocess.run(
-        [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(target), "--log-path", str(target)],
-        env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
-
-
 def create_raw_tables(conn) -> None:
     """What `soleflipper setup` does: an (empty) raw table for every format."""
     for name in available_formats():
@@ -136,7 +126,7 @@ def test_products_and_variants_from_every_source(conn, database_url, demo_report
     load_api(conn, "stockx_orders", [ORDER_UPDATE], "GET /selling/orders/history")
 
     # Everything the products schema is built from (seed, staging, intermediate) and its tests.
-    proc = dbt(database_url, tmp_path / "build", "build", "--select", "+path:models/marts/products",
+    proc = run_dbt(database_url, tmp_path / "build", "build", "--select", "+path:models/marts/products",
                 "--indirect-selection", "cautious")
     assert proc.returncode == 0, proc.stdout[-4000:]
     results = json.loads((tmp_path / "build" / "run_results.json").read_text())["results"]
@@ -263,7 +253,7 @@ def sql_normalise(conn, database_url: str, target: Path, inputs: list[str]) -> d
     """Run the dbt macros on `inputs` in PostgreSQL: value -> (code, key, system, value, unreadable)."""
     inline = ("select v, {{ normalize_style_code('v') }}, {{ style_key('v') }}, {{ size_system('v') }},"
               " {{ size_value('v') }}, {{ size_is_unreadable('v') }} from _examples")
-    proc = dbt(database_url, target, "compile", "--quiet", "--output", "json", "--inline", inline)
+    proc = run_dbt(database_url, target, "compile", "--quiet", "--output", "json", "--inline", inline)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     compiled = json.loads(proc.stdout)["compiled"]
     conn.execute("create temp table _examples (v text)")

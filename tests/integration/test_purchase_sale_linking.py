@@ -17,16 +17,21 @@ tests/fixtures and requires every dbt test to pass.
 
 from __future__ import annotations
 
-import csv
-import json
-import os
-import subprocess
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from dbt_runner import dbt_build
+from warehouse_datasets import (
+    STOCKX_REPORT_HEADER,
+    load_clean,
+    notion_relation,
+    stockx_api_order,
+    stockx_report_rows,
+    write_csv,
+)
+
 from assets.notion_sync import build_format, ensure_notion_tables
-from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
 from resources.warehouse import ensure_all_raw_tables, load_file, load_rows
 from soleflipper.formats import available_formats, load_format
 from soleflipper.notion_mappings import load_mapping
@@ -39,32 +44,6 @@ CENT = Decimal("0.01")
 
 def net_from_gross(gross: str, rate: str = "0.19") -> Decimal:
     return (Decimal(gross) / (1 + Decimal(rate))).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def dbt_build(database_url: str, target: Path) -> dict[str, str]:
-    """`dbt build` of the whole project; fails the test with dbt's output unless it succeeds."""
-    env = {**os.environ, **dbt_connection_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run(
-        [DBT_EXECUTABLE, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(target), "--log-path", str(target)],
-        env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
-    assert proc.returncode == 0, proc.stdout[-5000:]
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return {r["unique_id"]: r["status"] for r in results}
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: str = ",") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, delimiter=delimiter)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def load(conn, format_name: str, path: Path) -> None:
-    result = load_file(conn, load_format(format_name), path)
-    assert result.rows_quarantined == 0, result.sample_errors
 
 
 # ---------------------------------------------------------------------------------- the dataset
@@ -83,17 +62,6 @@ def load(conn, format_name: str, path: Path) -> None:
 ORDER_R, ORDER_F, ORDER_A, ORDER_D = "11111111-00000001", "22222222-00000002", "33333333-00000003", "44444444-00000004"
 ORDER_Q, ORDER_UNPAID = "55555555-00000005", "66666666-00000006"
 
-REPORT_HEADER = [
-    "Seller Name", "Seller Address (Billing)", "Seller VAT Number", "Sold To Name", "Sold To address",
-    "Sold to VAT Number", "Fiscal Representative Name", "Fiscal Representative Address",
-    "StockX Destination Address", "Sale Date", "Payout date", "Invoice Date", "Invoice Number", "Item", "Sku Name",
-    "Sku Size", "Style", "Order Number", "Quantity", "Ship From Address", "Ship To Address", "Seller Fee",
-    "Seller Fee Currency", "Payment Processing", "Payment Processing Currency", "Shipping Fee",
-    "Shipping Fee Currency", "VAT Rate", "Total Net Amount (Payout Excluding VAT)",
-    "Total Net Amount (Payout Excluding VAT) Currency", "Listing Price", "Listing Price Currency",
-    "Total Gross Amount (Total Payout)", "Total Gross Amount (Total Payout) Currency", "Total VAT Amount",
-    "Total VAT Amount Currency", "Special references",
-]
 # order number -> (sale time, item, size, style, listing price, payout)
 REPORT_SALES = {
     ORDER_R: ("2024-03-01 10:00:00 +00", "Nike Dunk Low Panda", "10", "DD1391-100", "180", "160.00"),
@@ -103,40 +71,20 @@ REPORT_SALES = {
 }
 
 
-def report_rows() -> list[list[str]]:
-    rows = []
-    for number, (sold, item, size, style, price, payout) in REPORT_SALES.items():
-        row = dict.fromkeys(REPORT_HEADER, "")
-        row.update({"Sale Date": sold, "Item": item, "Sku Size": size, "Style": style, "Order Number": number,
-                    "Quantity": "1", "Listing Price": price, "Listing Price Currency": "EUR",
-                    "Total Gross Amount (Total Payout)": payout,
-                    "Total Gross Amount (Total Payout) Currency": "EUR"})
-        rows.append([row[h] for h in REPORT_HEADER])
-    return rows
-
-
-def api_order(number: str, created: str, style: str, size: str, payout: dict | None, status: str) -> dict:
-    return {"orderNumber": number, "listingId": None, "askId": "1", "amount": "120", "currencyCode": "EUR",
-            "status": status, "createdAt": created, "updatedAt": created,
-            "product": {"productId": f"p-{style}", "productName": None, "styleId": style},
-            "variant": {"variantId": f"v-{style}-{size}", "variantName": f"{style}:{size}", "variantValue": size},
-            "authenticationDetails": None, "inventoryType": "STANDARD", "payout": payout, "initiatedShipments": None}
-
-
 API_ORDERS = [
     # the report's order R again, with another payout: the report's wins
-    api_order(ORDER_R, "2024-03-01T10:00:00.000Z", "DD1391-100", "10",
+    stockx_api_order(ORDER_R, "2024-03-01T10:00:00.000Z", "DD1391-100", "10",
               {"totalPayout": "150", "salePrice": "180", "totalAdjustments": "-30", "currencyCode": "EUR",
                "adjustments": []}, "COMPLETED"),
     # only in the API, paid out: a sale (fees as negative adjustments)
-    api_order(ORDER_Q, "2024-07-01T12:00:00.000Z", "B75806", "8",
+    stockx_api_order(ORDER_Q, "2024-07-01T12:00:00.000Z", "B75806", "8",
               {"totalPayout": "100", "salePrice": "120", "totalAdjustments": "-20", "currencyCode": "EUR",
                "adjustments": [{"adjustmentType": "Transaction Fee (9%)", "amount": "-10.80", "percentage": "0.09"},
                                {"adjustmentType": "Payment Proc. (3%)", "amount": "-3.60", "percentage": "0.03"},
                                {"adjustmentType": "Shipping", "amount": "-5.60", "percentage": "0"}]},
               "COMPLETED"),
     # not paid out yet: no sale
-    api_order(ORDER_UNPAID, "2024-07-02T12:00:00.000Z", "B75806", "8", None, "CREATED"),
+    stockx_api_order(ORDER_UNPAID, "2024-07-02T12:00:00.000Z", "B75806", "8", None, "CREATED"),
 ]
 
 PURCHASES_HEADER = ["Purchase Date", "Supplier", "Style Code", "Product", "Brand", "Size", "Quantity", "Net Price",
@@ -176,10 +124,6 @@ NOTION_SALE_LOCAL = "b0000000-0000-4000-8000-000000000002"
 NOTION_SALE_TRASHED = "b0000000-0000-4000-8000-000000000003"
 
 
-def relation(*ids: str) -> dict:
-    return {"ids": list(ids), "has_more": False}
-
-
 def notion_page(page_id: str, edited: str, trashed: bool = False, **values) -> dict:
     return {"page_id": page_id, "last_edited_time": edited, "created_time": "2024-06-01T08:00:00Z",
             "in_trash": trashed, "archived": trashed, "url": f"https://www.notion.so/{page_id.replace('-', '')}",
@@ -190,13 +134,13 @@ NOTION_PURCHASES = [
     # D: bought with VAT, only the gross price noted; related to the StockX sale's page
     notion_page(NOTION_PURCHASE, "2024-08-02T10:00:00Z", sku="CT8012-116", size="10 US", size_system="US",
                 supplier="Nike", gross_buy="190", vat_included=True, buy_date="2024-07-01",
-                sale_page_ids=relation(NOTION_SALE_STOCKX), status="Sale completed"),
+                sale_page_ids=notion_relation(NOTION_SALE_STOCKX), status="Sale completed"),
 ]
 NOTION_SALES = [
     # D: the report's order D again (net sale noted differently): no second sale
     notion_page(NOTION_SALE_STOCKX, "2024-08-02T10:00:00Z", sku="CT8012-116", size="10 US", sale_id=ORDER_D,
                 sale_platform="StockX", sale_date="2024-08-01", gross_sale="280", net_sale="249",
-                purchase_page_ids=relation(NOTION_PURCHASE)),
+                purchase_page_ids=notion_relation(NOTION_PURCHASE)),
     # a local sale only Notion knows, of the same style and size
     notion_page(NOTION_SALE_LOCAL, "2024-09-01T18:00:00Z", sku="CT8012-116", size="10 US",
                 sale_platform="Kleinanzeigen", sale_date="2024-09-01", gross_sale="120", net_sale="120"),
@@ -213,14 +157,14 @@ def load_dataset(conn, tmp_path: Path) -> None:
     ensure_all_raw_tables(conn)
     mapping = load_mapping()
     ensure_notion_tables(conn, mapping.databases.values())
-    load(conn, "stockx_sales_report", write_csv(tmp_path / "report.csv", REPORT_HEADER, report_rows()))
+    load_clean(conn, "stockx_sales_report", write_csv(tmp_path / "report.csv", STOCKX_REPORT_HEADER, stockx_report_rows(REPORT_SALES)))
     fmt = load_format("stockx_orders")
     result = load_rows(conn, fmt, parse_records(fmt, API_ORDERS), source="GET /selling/orders/history")
     assert (result.rows_loaded, result.rows_quarantined) == (len(API_ORDERS), 0)
-    load(conn, "purchases_sheet", write_csv(tmp_path / "purchases.csv", PURCHASES_HEADER, PURCHASES))
-    load(conn, "purchases_sheet_de",
+    load_clean(conn, "purchases_sheet", write_csv(tmp_path / "purchases.csv", PURCHASES_HEADER, PURCHASES))
+    load_clean(conn, "purchases_sheet_de",
          write_csv(tmp_path / "einkaeufe.csv", PURCHASES_DE_HEADER, PURCHASES_DE, delimiter=";"))
-    load(conn, "sales_sheet", write_csv(tmp_path / "sales.csv", SALES_HEADER, SALES))
+    load_clean(conn, "sales_sheet", write_csv(tmp_path / "sales.csv", SALES_HEADER, SALES))
     for name, pages in (("purchases", NOTION_PURCHASES), ("sales", NOTION_SALES)):
         fmt = build_format(mapping.databases[name])
         result = load_rows(conn, fmt, parse_records(fmt, pages), source=f"notion:{name}")

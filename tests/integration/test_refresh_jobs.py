@@ -13,15 +13,14 @@ existing one; a drop and re-create would change the view's oid.
 from __future__ import annotations
 
 import os
-import subprocess
-from pathlib import Path
 
 import dagster as dg
 import psycopg
 import pytest
+from dbt_runner import dbt_ok
 
 from pipelines.definitions import defs
-from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env, dbt_resource
+from resources.dbt import dbt_resource
 from resources.imports import ImportFolderResource
 from resources.warehouse import WarehouseResource, ensure_all_raw_tables, load_file
 from soleflipper.demo_data import write_demo_purchases_sheet
@@ -31,15 +30,6 @@ HOURLY = ("mv_executive_metrics", "mv_platform_performance", "mv_inventory_statu
 DAILY = ("mv_product_performance", "mv_brand_analytics", "mv_customer_geography")
 WEEKLY = ("mv_supplier_performance",)
 VIEWS_LINEAGE = "+path:models/marts/analytics"
-
-
-def dbt(database_url: str, target: Path, *args: str) -> str:
-    env = {**os.environ, **dbt_connection_env(database_url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-               "--target-path", str(target), "--log-path", str(target)]
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    return proc.stdout
 
 
 def catalog(db: psycopg.Connection) -> dict[str, tuple[int, int]]:
@@ -84,12 +74,12 @@ def stale_warehouse(database_url, db, demo_reports, tmp_path):
         for path, fmt in ((older, "stockx_sales_report"), (purchases, "purchases_sheet")):
             assert load_file(conn, load_format(fmt), path).rows_quarantined == 0
     target = tmp_path / "target"
-    dbt(database_url, target, "build", "--select", VIEWS_LINEAGE, "--indirect-selection", "cautious")
+    dbt_ok(database_url, target, "build", "--select", VIEWS_LINEAGE, "--indirect-selection", "cautious")
     before = {"catalog": catalog(db), "facts": fact_totals(db), "views": view_totals(db)}
     with psycopg.connect(database_url) as conn:
         assert load_file(conn, load_format("stockx_sales_report"), newer).rows_quarantined == 0
     # Facts only (every mart the views read, products included, is replaced in place).
-    dbt(database_url, target, "build", "--select", VIEWS_LINEAGE,
+    dbt_ok(database_url, target, "build", "--select", VIEWS_LINEAGE,
         "--exclude", "path:models/marts/analytics", "--indirect-selection", "cautious")
     return database_url, before
 
