@@ -25,3 +25,23 @@
     {%- endif -%}
     {{- return(code) -}}
 {%- endmacro -%}
+
+
+{#-
+    vat_registered(): var('vat_registered') (default true) as a boolean; 'true', '1' and 'yes'
+    (any case) are true, anything else false.
+-#}
+{%- macro vat_registered() -%}
+    {{- return((var('vat_registered', true) | string | trim | lower) in ['true', '1', 'yes']) -}}
+{%- endmacro -%}
+
+
+{#-
+    home_per_unit(currency, fx): home currency per unit of `currency`, as a SQL expression: 1
+    when it is the home currency, else home_per_unit of the core.fx_rates_daily row joined as
+    `fx` on (currency, the event's date); null when no rate is known. Amounts are converted as
+    round(amount * home_per_unit, 2).
+-#}
+{%- macro home_per_unit(currency, fx) -%}
+    (case when {{ currency }} = '{{ home_currency() }}' then 1::numeric else {{ fx }}.home_per_unit end)
+{%- endmacro -%}

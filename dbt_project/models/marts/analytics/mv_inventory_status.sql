@@ -87,12 +87,9 @@ valued as (
     select
         aged.*,
         aged.age_end_date - aged.acquired_date as age_days,
-        round(aged.net_cost_amount * case
-            when aged.net_cost_currency = '{{ home }}' then 1 else net_fx.home_per_unit
-        end, 2) as net_cost_home,
-        round(aged.gross_cost_amount * case
-            when aged.gross_cost_currency = '{{ home }}' then 1 else gross_fx.home_per_unit
-        end, 2) as gross_cost_home
+        round(aged.net_cost_amount * {{ home_per_unit('aged.net_cost_currency', 'net_fx') }}, 2) as net_cost_home,
+        round(aged.gross_cost_amount * {{ home_per_unit('aged.gross_cost_currency', 'gross_fx') }}, 2)
+            as gross_cost_home
     from aged
     left join fx as net_fx
         on aged.net_cost_currency = net_fx.currency and aged.purchase_date = net_fx.rate_date

@@ -59,12 +59,9 @@ valued as (
         brands.brand,
         items.purchase_date,
         items.current_status,
-        round(items.net_cost_amount * case
-            when items.net_cost_currency = '{{ home }}' then 1 else net_fx.home_per_unit
-        end, 2) as net_cost_home,
-        round(items.gross_cost_amount * case
-            when items.gross_cost_currency = '{{ home }}' then 1 else gross_fx.home_per_unit
-        end, 2) as gross_cost_home,
+        round(items.net_cost_amount * {{ home_per_unit('items.net_cost_currency', 'net_fx') }}, 2) as net_cost_home,
+        round(items.gross_cost_amount * {{ home_per_unit('items.gross_cost_currency', 'gross_fx') }}, 2)
+            as gross_cost_home,
         sold.sale_unit_id as sold_unit_id,
         sold.gross_sale_home,
         sold.net_buy_home,

@@ -11,8 +11,8 @@
 -- Home currency (var('home_currency'), EUR): amount_home = round(amount * home_per_unit, 2)
 -- with core.fx_rates_daily on (currency, expense_date); gross and net are converted, VAT in
 -- home currency is their difference (so net + VAT = gross to the cent in both currencies).
-{%- set home_currency = var('home_currency', 'EUR') | string | trim | upper %}
-{%- set vat_registered = (var('vat_registered', true) | string | lower) in ['true', '1', 'yes'] %}
+{%- set home = home_currency() %}
+{%- set vat_registered = vat_registered() %}
 {%- set applied_vat_rate = 'coalesce(expenses.vat_rate, 0)' if vat_registered else '0::numeric' %}
 with
 
@@ -33,10 +33,7 @@ taxed as (
     select
         expenses.*,
         {{ applied_vat_rate }} as applied_vat_rate,
-        case
-            when expenses.currency = '{{ home_currency }}' then 1::numeric
-            else fx.home_per_unit
-        end as home_per_unit
+        {{ home_per_unit('expenses.currency', 'fx') }} as home_per_unit
     from expenses
     left join fx
         on expenses.currency = fx.currency and expenses.expense_date = fx.rate_date
@@ -79,7 +76,7 @@ final as (
         vat_amount::numeric(14, 2) as vat_amount,
         net_amount::numeric(14, 2) as net_amount,
         currency::text as currency,
-        '{{ home_currency }}'::text as home_currency,
+        '{{ home }}'::text as home_currency,
         home_per_unit::numeric(18, 10) as home_per_unit,
         gross_amount_home::numeric(14, 2) as gross_amount_home,
         (gross_amount_home - net_amount_home)::numeric(14, 2) as vat_amount_home,

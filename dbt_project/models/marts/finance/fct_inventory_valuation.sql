@@ -9,8 +9,8 @@
 -- purchase date, round(amount * home_per_unit, 2) per unit; with var('vat_registered') false
 -- the net value is the gross cost (input VAT is then a cost). The current month's row shows
 -- the stock as of today (is_month_complete false).
-{%- set home_currency = var('home_currency', 'EUR') | string | trim | upper %}
-{%- set vat_registered = (var('vat_registered', true) | string | lower) in ['true', '1', 'yes'] %}
+{%- set home = home_currency() %}
+{%- set vat_registered = vat_registered() %}
 {#- the cost of a pair: net, or gross when input VAT cannot be deducted #}
 {%- set cost_column = 'net_cost_amount' if vat_registered else 'gross_cost_amount' %}
 with
@@ -32,10 +32,7 @@ rated as (
 
     select
         items.*,
-        case
-            when items.net_cost_currency = '{{ home_currency }}' then 1::numeric
-            else fx.home_per_unit
-        end as home_per_unit
+        {{ home_per_unit('items.net_cost_currency', 'fx') }} as home_per_unit
     from items
     left join fx on items.net_cost_currency = fx.currency and items.purchase_date = fx.rate_date
 
@@ -101,7 +98,7 @@ final as (
 
     select
         stock.month_end::date as month_end,
-        '{{ home_currency }}'::text as home_currency,
+        '{{ home }}'::text as home_currency,
         stock.units_in_stock::integer as units_in_stock,
         stock.stock_value_net_home::numeric(14, 2) as stock_value_net_home,
         stock.stock_value_gross_home::numeric(14, 2) as stock_value_gross_home,

@@ -15,8 +15,8 @@
 --   VAT (what a German Umsatzsteuer-Voranmeldung would show for these records).
 -- Every amount is the sum of the rounded per-row home amounts, so each column equals the sum of
 -- the corresponding column of the facts (assert_finance_pnl_matches_facts).
-{%- set home_currency = var('home_currency', 'EUR') | string | trim | upper %}
-{%- set vat_registered = (var('vat_registered', true) | string | lower) in ['true', '1', 'yes'] %}
+{%- set home = home_currency() %}
+{%- set vat_registered = vat_registered() %}
 {#- the cost of a pair: net, or gross when input VAT cannot be deducted #}
 {%- set cost_column = 'net_price' if vat_registered else 'gross_price' %}
 with
@@ -46,10 +46,7 @@ purchases_rated as (
         purchases.purchase_date,
         purchases.net_price,
         purchases.gross_price,
-        case
-            when purchases.net_price_currency = '{{ home_currency }}' then 1::numeric
-            else fx.home_per_unit
-        end as home_per_unit
+        {{ home_per_unit('purchases.net_price_currency', 'fx') }} as home_per_unit
     from {{ ref('fct_purchases') }} as purchases
     left join fx
         on purchases.net_price_currency = fx.currency and purchases.purchase_date = fx.rate_date
@@ -161,7 +158,7 @@ final as (
 
     select
         month::date as month,
-        '{{ home_currency }}'::text as home_currency,
+        '{{ home }}'::text as home_currency,
         units_sold::integer as units_sold,
         revenue_home::numeric(14, 2) as revenue_home,
         fees_home::numeric(14, 2) as fees_home,

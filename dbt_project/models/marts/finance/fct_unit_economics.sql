@@ -22,8 +22,8 @@
 -- unknown); shelf life = sale_date - purchase_date; profit per shelf day = profit /
 -- greatest(shelf life, 1). A pair without a linked purchase keeps its sale side, buy side and
 -- profit null (unlinked_reason says why); a pair without a payout has no net sale and no profit.
-{%- set home_currency = var('home_currency', 'EUR') | string | trim | upper %}
-{%- set vat_registered = (var('vat_registered', true) | string | lower) in ['true', '1', 'yes'] %}
+{%- set home = home_currency() %}
+{%- set vat_registered = vat_registered() %}
 {%- set vat_rate = var('default_vat_rate', 0.19) %}
 {#- output VAT only when registered; the cost of a pair is gross when input VAT cannot be deducted #}
 {%- set domestic_vat_rate = vat_rate if vat_registered else 0 %}
@@ -95,18 +95,10 @@ joined as (
                 then {{ domestic_vat_rate }}::numeric
             else 0::numeric
         end as output_vat_rate,
+        {{ home_per_unit('sale_units.gross_currency', 'gross_fx') }} as gross_home_per_unit,
+        {{ home_per_unit('sale_units.payout_currency', 'sale_fx') }} as sale_home_per_unit,
         case
-            when sale_units.gross_currency = '{{ home_currency }}' then 1::numeric
-            else gross_fx.home_per_unit
-        end as gross_home_per_unit,
-        case
-            when sale_units.payout_currency = '{{ home_currency }}' then 1::numeric
-            else sale_fx.home_per_unit
-        end as sale_home_per_unit,
-        case
-            when purchases.purchase_id is null then null
-            when purchases.net_price_currency = '{{ home_currency }}' then 1::numeric
-            else buy_fx.home_per_unit
+            when purchases.purchase_id is not null then {{ home_per_unit('purchases.net_price_currency', 'buy_fx') }}
         end as buy_home_per_unit
     from sale_units
     left join purchases on sale_units.purchase_id = purchases.purchase_id
@@ -187,7 +179,7 @@ final as (
         (gross_buy_amount - net_buy_amount)::numeric(14, 2) as input_vat_amount,
         net_buy_amount::numeric(14, 2) as net_buy_amount,
         buy_currency::text as buy_currency,
-        '{{ home_currency }}'::text as home_currency,
+        '{{ home }}'::text as home_currency,
         gross_sale_home::numeric(14, 2) as gross_sale_home,
         (gross_sale_home - payout_home)::numeric(14, 2) as fees_home,
         net_sale_home::numeric(14, 2) as net_sale_home,
