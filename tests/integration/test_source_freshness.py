@@ -113,3 +113,42 @@ def test_freshness_checks_in_dagster_report_dbt_verdicts(warehouse, tmp_path):
     assert ebay["max_loaded_at"].value == "never loaded"
     assert ebay["error_after"].value == "35 day"
     assert evaluations["sheets_purchases"].metadata["age_hours"].value == pytest.approx(240, abs=1)
+
+
+def test_freshness_check_never_logs_the_warehouse_password(warehouse, tmp_path, caplog, capfd):
+    """The check runs dbt with the connection in SOLEFLIPPER_PG* variables; neither the password
+    nor the URL may reach Dagster's event log (messages, check metadata), Python logging or the
+    process output."""
+    url, _ = warehouse
+    password = "Fr3shness-s3cret-pw"
+    scheme, rest = url.split("://", 1)
+    secret_url = f"{scheme}://{rest.replace('@', f':{password}@', 1)}" if "@" in rest else None
+    try:
+        assert secret_url is not None
+        psycopg.connect(secret_url, connect_timeout=10).close()
+    except (AssertionError, psycopg.OperationalError):
+        pytest.skip("the test server does not accept a password in the URL (trust authentication)")
+    saved_env = dict(os.environ)
+    instance = dg.DagsterInstance.ephemeral()
+    try:
+        local = dg.Definitions(
+            assets=defs.assets, asset_checks=defs.asset_checks, jobs=defs.jobs,
+            resources={"warehouse": WarehouseResource(database_url=secret_url), "dbt": dbt_resource(),
+                       "imports": ImportFolderResource(root=str(tmp_path / "imports"))},
+        )
+        with caplog.at_level("DEBUG"):
+            result = local.resolve_job_def("check_source_freshness").execute_in_process(
+                instance=instance, raise_on_error=False)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+    assert result.success
+    entries = instance.all_logs(result.run_id)
+    evaluations = [e for e in entries if e.dagster_event and e.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert len(evaluations) >= len(EXPECTED)  # the checks ran and were recorded
+    assert any("dbt source freshness:" in e.user_message for e in entries)  # the check's own log line
+    out, err = capfd.readouterr()
+    for where, text in (("event log", dg.serialize_value(entries)), ("python logging", caplog.text),
+                        ("stdout", out), ("stderr", err)):
+        assert password not in text, where
+        assert secret_url not in text, where
