@@ -51,9 +51,11 @@ __all__ = [
     "generate_sales",
     "iter_purchases",
     "iter_sales",
+    "sheet_csv_bytes",
     "split_purchases",
     "write_demo_purchases_sheet",
     "write_demo_reports",
+    "write_if_changed",
     "write_purchases_sheet",
     "write_sales_report",
 ]
@@ -888,13 +890,27 @@ def _sheet_row(p: Purchase) -> list[str]:
     ]
 
 
-def purchases_sheet_bytes(purchases: Iterable[Purchase]) -> bytes:
-    """The purchases sheet CSV (UTF-8, CRLF, as Google Sheets downloads it) for ``purchases``."""
+def sheet_csv_bytes(header: Iterable[str], rows: Iterable[Iterable[str]]) -> bytes:
+    """A spreadsheet's CSV as Google Sheets downloads it: UTF-8, CRLF, RFC-4180 quoting."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(PURCHASES_SHEET_HEADER)
-    writer.writerows(_sheet_row(p) for p in purchases)
+    writer.writerow(header)
+    writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
+
+
+def write_if_changed(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` unless the file already holds exactly these bytes: an unchanged
+    file keeps its modification time, so the import folder sensor sees nothing new."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_bytes() != data:
+        path.write_bytes(data)
+
+
+def purchases_sheet_bytes(purchases: Iterable[Purchase]) -> bytes:
+    """The purchases sheet CSV (UTF-8, CRLF, as Google Sheets downloads it) for ``purchases``."""
+    return sheet_csv_bytes(PURCHASES_SHEET_HEADER, (_sheet_row(p) for p in purchases))
 
 
 def write_purchases_sheet(path: Path, purchases: Iterable[Purchase]) -> int:
@@ -903,11 +919,7 @@ def write_purchases_sheet(path: Path, purchases: Iterable[Purchase]) -> int:
     The file is left untouched (same bytes, same modification time) when it already holds them.
     """
     rows = list(purchases)
-    data = purchases_sheet_bytes(rows)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.is_file() or path.read_bytes() != data:
-        path.write_bytes(data)
+    write_if_changed(path, purchases_sheet_bytes(rows))
     return len(rows)
 
 

@@ -19,23 +19,20 @@ same rows and the same bytes.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
-from soleflipper.demo_data import SELLER_NAME
+from soleflipper.demo_data import SELLER_NAME, _cents, sheet_csv_bytes, write_if_changed
 
 EXPENSES_SHEET_NAME = f"{SELLER_NAME} - Expenses.csv"
 # The expenses_sheet format's columns in file order.
 EXPENSES_SHEET_HEADER: tuple[str, ...] = (
     "Date", "Category", "Description", "Amount", "Currency", "VAT Rate", "Payee", "Invoice Number", "Notes",
 )
-CENT = Decimal("0.01")
 DEFAULT_START, DEFAULT_END = date(2023, 1, 2), date(2024, 12, 29)
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                 "October", "November", "December")  # not %B: that follows the process locale
@@ -68,10 +65,6 @@ class Expense:
             self.expense_date.isoformat(), self.category, self.description, f"{self.amount:.2f}", self.currency,
             "" if self.vat_rate is None else f"{self.vat_rate:f}", self.payee, self.invoice_number, self.notes,
         ]
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _price(rng: random.Random, low: Decimal, high: Decimal) -> Decimal:
@@ -144,11 +137,7 @@ def generate_expenses(n_sales: int = 2000, seed: int = 7, start: date = DEFAULT_
 
 def expenses_sheet_bytes(expenses: Iterable[Expense]) -> bytes:
     """The expenses sheet CSV (UTF-8, CRLF, as Google Sheets downloads it)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPENSES_SHEET_HEADER)
-    writer.writerows(e.row() for e in expenses)
-    return buffer.getvalue().encode("utf-8")
+    return sheet_csv_bytes(EXPENSES_SHEET_HEADER, (e.row() for e in expenses))
 
 
 def write_demo_expenses_sheet(folder: Path, n_sales: int = 2000, seed: int = 7) -> Path:
@@ -156,9 +145,6 @@ def write_demo_expenses_sheet(folder: Path, n_sales: int = 2000, seed: int = 7) 
 
     The file is left untouched (same bytes, same modification time) when it already holds them.
     """
-    data = expenses_sheet_bytes(generate_expenses(n_sales, seed=seed))
     path = Path(folder) / EXPENSES_SHEET_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.is_file() or path.read_bytes() != data:
-        path.write_bytes(data)
+    write_if_changed(path, expenses_sheet_bytes(generate_expenses(n_sales, seed=seed)))
     return path

@@ -28,6 +28,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
+from soleflipper.demo_data import write_if_changed
+
 __all__ = [
     "DEMO_FX_FILENAME",
     "DEMO_FX_START",
@@ -130,9 +132,7 @@ def write_ecb_hist_csv(path: Path, days: list[tuple[date, dict[str, Decimal]]]) 
     for day, rates in sorted(days, key=lambda item: item[0], reverse=True):
         cells = [str(rates[c]) if c in rates else "N/A" for c in ECB_HIST_CURRENCIES]
         lines.append(day.isoformat() + "," + ",".join(cells) + ",")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        handle.write("\n".join(lines) + "\n")
+    write_if_changed(path, ("\n".join(lines) + "\n").encode("utf-8"))
     return len(lines) - 1
 
 

@@ -149,6 +149,10 @@ def test_fx_demo_file_is_deterministic_and_in_the_ecb_layout(fmt, tmp_path):
     other = demo_fx.write_demo_fx_rates(tmp_path / "c", end=end, seed=8)
     assert first.name == "demo-eurofxref-hist.csv"
     assert first.read_bytes() == again.read_bytes() != other.read_bytes()
+    # written again with the same rates: the file is left alone (the import sensor sees no change)
+    mtime = first.stat().st_mtime_ns
+    demo_fx.write_demo_fx_rates(tmp_path / "a", end=end, seed=7)
+    assert first.stat().st_mtime_ns == mtime
     lines = first.read_text(encoding="utf-8").splitlines()
     assert lines[0] == ECB_HEADER
     assert lines[1].startswith("2024-04-03,") and lines[-1].startswith("2023-01-02,")
