@@ -13,6 +13,10 @@
 --   fct_unit_economics (FX of the purchase date);
 -- * VAT: input VAT of the month's purchases and expenses, and VAT payable = output VAT - input
 --   VAT (what a German Umsatzsteuer-Voranmeldung would show for these records).
+-- A row whose home amount is unknown (no FX rate for its currency and day, no price) adds
+-- nothing to the sums and is counted instead: units_sold_without_cost, units_sold_without_fx,
+-- expenses_without_fx, units_purchased_without_cost. Purchases without a purchase date (Notion
+-- pages without Buy Date) belong to no month and are not in the P&L.
 -- Every amount is the sum of the rounded per-row home amounts, so each column equals the sum of
 -- the corresponding column of the facts (assert_finance_pnl_matches_facts).
 {%- set home = home_currency() %}
@@ -74,6 +78,10 @@ sales_by_month as (
         count(*) as units_sold,
         count(*) filter (where net_buy_home is null) as units_sold_without_cost,
         count(*) filter (where payout_amount is null) as units_sold_without_payout,
+        count(*) filter (
+            where (gross_sale_amount is not null and gross_sale_home is null)
+            or (payout_amount is not null and payout_home is null)
+        ) as units_sold_without_fx,
         coalesce(sum(gross_sale_home), 0) as revenue_home,
         coalesce(sum(fees_home), 0) as fees_home,
         coalesce(sum(output_vat_home), 0) as output_vat_home,
@@ -89,6 +97,7 @@ expenses_by_month as (
     select
         expense_month as month,
         count(*) as expense_count,
+        count(*) filter (where net_amount_home is null) as expenses_without_fx,
         coalesce(sum(net_amount_home), 0) as expenses_home,
         coalesce(sum(vat_amount_home), 0) as expenses_vat_home
     from expenses
@@ -101,6 +110,7 @@ purchases_by_month as (
     select
         month,
         count(*) as units_purchased,
+        count(*) filter (where net_buy_home is null) as units_purchased_without_cost,
         coalesce(sum(net_buy_home), 0) as purchases_home,
         coalesce(sum(gross_buy_home - net_buy_home), 0) as purchases_vat_home
     from purchases
@@ -136,15 +146,18 @@ combined as (
         coalesce(sales_by_month.units_sold, 0) as units_sold,
         coalesce(sales_by_month.units_sold_without_cost, 0) as units_sold_without_cost,
         coalesce(sales_by_month.units_sold_without_payout, 0) as units_sold_without_payout,
+        coalesce(sales_by_month.units_sold_without_fx, 0) as units_sold_without_fx,
         coalesce(sales_by_month.revenue_home, 0) as revenue_home,
         coalesce(sales_by_month.fees_home, 0) as fees_home,
         coalesce(sales_by_month.output_vat_home, 0) as output_vat_home,
         coalesce(sales_by_month.net_sales_home, 0) as net_sales_home,
         coalesce(sales_by_month.cost_of_goods_sold_home, 0) as cost_of_goods_sold_home,
         coalesce(expenses_by_month.expense_count, 0) as expense_count,
+        coalesce(expenses_by_month.expenses_without_fx, 0) as expenses_without_fx,
         coalesce(expenses_by_month.expenses_home, 0) as expenses_home,
         coalesce(expenses_by_month.expenses_vat_home, 0) as expenses_vat_home,
         coalesce(purchases_by_month.units_purchased, 0) as units_purchased,
+        coalesce(purchases_by_month.units_purchased_without_cost, 0) as units_purchased_without_cost,
         coalesce(purchases_by_month.purchases_home, 0) as purchases_home,
         coalesce(purchases_by_month.purchases_vat_home, 0) as purchases_vat_home
     from months
@@ -175,7 +188,11 @@ final as (
         expense_count::integer as expense_count,
         purchases_vat_home::numeric(14, 2) as purchases_vat_home,
         expenses_vat_home::numeric(14, 2) as expenses_vat_home,
-        (output_vat_home - purchases_vat_home - expenses_vat_home)::numeric(14, 2) as vat_payable_home
+        (output_vat_home - purchases_vat_home - expenses_vat_home)::numeric(14, 2) as vat_payable_home,
+        ---------- rows whose home amount is unknown, so missing from the sums above
+        units_sold_without_fx::integer as units_sold_without_fx,
+        expenses_without_fx::integer as expenses_without_fx,
+        units_purchased_without_cost::integer as units_purchased_without_cost
     from combined
 
 )
