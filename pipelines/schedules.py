@@ -90,6 +90,7 @@ def refresh_job(cadence: Cadence) -> dg.UnresolvedAssetJobDefinition:
 
 def refresh_schedule(cadence: Cadence, job: dg.UnresolvedAssetJobDefinition,
                      environ: Mapping[str, str] | None = None) -> dg.ScheduleDefinition:
+    """``<job>_schedule``: the job on the cadence's cron (UTC), running by default."""
     cron = refresh_cron(cadence, environ)
     default = " (default)" if cron == cadence.default_cron else f" (from {cadence.env})"
     return dg.ScheduleDefinition(
@@ -124,16 +125,7 @@ def source_freshness_schedule(checks: list[dg.AssetChecksDefinition],
         selection=dg.AssetSelection.checks(*checks),
         description="dbt source freshness of every raw table, reported as the raw assets' checks.",
     )
-    cron = refresh_cron(SOURCE_FRESHNESS, environ)
-    schedule = dg.ScheduleDefinition(
-        name="check_source_freshness_schedule",
-        job=job,
-        cron_schedule=cron,
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=f"dbt source freshness, cron {cron!r} UTC. Set {SOURCE_FRESHNESS.env} to change it.",
-    )
-    return job, schedule
+    return job, refresh_schedule(SOURCE_FRESHNESS, job, environ)
 
 
 # The daemon launches the KPI views' automation (eager: after the facts they read change) with the

@@ -8,7 +8,7 @@ import pytest
 
 from assets.checks_freshness import check_result, freshness_sources
 from pipelines.definitions import defs
-from pipelines.schedules import source_freshness_schedule
+from pipelines.schedules import RefreshCronError, source_freshness_schedule
 
 PROPS = {"source_name": "raw", "name": "ebay_orders", "unique_id": "source.soleflipper.raw.ebay_orders",
          "freshness": {"warn_after": {"count": 7, "period": "day"}, "error_after": {"count": 35, "period": "day"}}}
@@ -71,5 +71,10 @@ def test_checks_sit_on_the_raw_assets_and_run_daily():
 
 
 def test_freshness_cron_from_the_environment():
-    _, schedule = source_freshness_schedule([], {"SOLEFLIPPER_SOURCE_FRESHNESS_CRON": "30 7 * * *"})
+    job, schedule = source_freshness_schedule([], {"SOLEFLIPPER_SOURCE_FRESHNESS_CRON": "30 7 * * *"})
+    assert (schedule.name, schedule.job_name) == ("check_source_freshness_schedule", job.name)
     assert schedule.cron_schedule == "30 7 * * *"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert "from SOLEFLIPPER_SOURCE_FRESHNESS_CRON" in schedule.description
+    with pytest.raises(RefreshCronError, match="SOLEFLIPPER_SOURCE_FRESHNESS_CRON='daily' is not a cron"):
+        source_freshness_schedule([], {"SOLEFLIPPER_SOURCE_FRESHNESS_CRON": "daily"})
