@@ -92,10 +92,16 @@ def map_header(fmt: CsvFormat, header: list[str], filename: str) -> HeaderMap:
 Converter = Callable[[str], str]
 
 
+def _check_bounds(col: Column, value: str, number: float) -> None:
+    if col.min is not None and number < col.min:
+        raise ValueError(f"{value!r} is below the minimum {col.min:g}")
+    if col.max is not None and number > col.max:
+        raise ValueError(f"{value!r} is above the maximum {col.max:g}")
+
+
 def _numeric_converter(fmt: CsvFormat, col: Column) -> Converter:
     thousands = fmt.thousands_separator
     decimal = fmt.decimal_separator
-    minimum = col.min
 
     if not thousands and decimal == ".":  # the common case (StockX): nothing to translate
 
@@ -103,8 +109,7 @@ def _numeric_converter(fmt: CsvFormat, col: Column) -> Converter:
             text = value.strip()
             if not _NUMERIC.match(text):
                 raise ValueError(f"{value!r} is not a number")
-            if minimum is not None and float(text) < minimum:
-                raise ValueError(f"{value!r} is below the minimum {minimum}")
+            _check_bounds(col, value, float(text))
             return text
 
         return convert_plain
@@ -127,8 +132,7 @@ def _numeric_converter(fmt: CsvFormat, col: Column) -> Converter:
             text = text.replace(decimal, ".")
         if not _NUMERIC.match(text):
             raise ValueError(f"{value!r} is not a number")
-        if minimum is not None and float(text) < minimum:
-            raise ValueError(f"{value!r} is below the minimum {minimum}")
+        _check_bounds(col, value, float(text))
         return text
 
     return convert
@@ -139,8 +143,7 @@ def _integer_converter(col: Column) -> Converter:
         text = value.strip()
         if not _INTEGER.match(text):
             raise ValueError(f"{value!r} is not a whole number")
-        if col.min is not None and int(text) < col.min:
-            raise ValueError(f"{value!r} is below the minimum {col.min:g}")
+        _check_bounds(col, value, int(text))
         return text
 
     return convert

@@ -51,7 +51,7 @@ Column keys
 ``name``, ``header`` (required), ``type`` (``text`` default, ``integer``, ``numeric``,
 ``timestamptz``, ``date``, ``currency``, ``boolean``, ``json``), ``aliases`` (other header names),
 ``optional`` (the header may be absent), ``not_null``, ``pattern`` (regex the text must match),
-``min`` (numeric lower bound), and:
+``min`` / ``max`` (numeric lower / upper bound, inclusive), and:
 
 ``strip_chars``: characters removed, with whitespace, from both ends before conversion
     (``"$€£"`` for ``$215.00``; ``" ·"`` for ``Pre-Owned ·``). For ``numeric``/``integer`` columns
@@ -97,7 +97,7 @@ DECIMAL_SEPARATORS = (".", ",")
 THOUSANDS_SEPARATORS = (",", ".", "'", " ", "\u00a0", "\u202f")
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
-_COLUMN_KEYS = {"name", "header", "type", "aliases", "optional", "not_null", "pattern", "min",
+_COLUMN_KEYS = {"name", "header", "type", "aliases", "optional", "not_null", "pattern", "min", "max",
                 "strip_chars", "extract", "default", "currency"}
 _TOP_KEYS = {
     "name", "source", "entity", "platform", "description", "columns", "file_patterns",
@@ -123,6 +123,7 @@ class Column:
     not_null: bool = False  # a value must be present in every row
     pattern: str | None = None
     min: float | None = None
+    max: float | None = None
     strip_chars: str | None = None  # removed (with whitespace) from both ends before conversion
     extract: str | None = None  # regex with one group: the value becomes the group
     default: str | None = None  # canonical value stored for an empty cell or an absent column
@@ -263,9 +264,12 @@ def _parse_column(raw: object, i: int, where: str, fmt_decimal: str, fmt_thousan
     aliases = raw.get("aliases", ())
     if isinstance(aliases, str) or not isinstance(aliases, (list, tuple)):
         raise FormatError(f"{cwhere}.aliases: must be a list of header names")
-    minimum = raw.get("min")
-    if minimum is not None and (isinstance(minimum, bool) or not isinstance(minimum, (int, float))):
-        raise FormatError(f"{cwhere}.min: {minimum!r} is not a number")
+    minimum, maximum = raw.get("min"), raw.get("max")
+    for key, bound in (("min", minimum), ("max", maximum)):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float))):
+            raise FormatError(f"{cwhere}.{key}: {bound!r} is not a number")
+    if minimum is not None and maximum is not None and maximum < minimum:
+        raise FormatError(f"{cwhere}.max: {maximum!r} is below min {minimum!r}")
     pattern = raw.get("pattern")
     if pattern is not None:
         try:
@@ -305,6 +309,7 @@ def _parse_column(raw: object, i: int, where: str, fmt_decimal: str, fmt_thousan
         not_null=bool(raw.get("not_null", False)),
         pattern=pattern,
         min=minimum,
+        max=maximum,
         strip_chars=strip_chars,
         extract=extract,
         default=None if default is None else _scalar_text(default, ctype, f"{cwhere}.default"),

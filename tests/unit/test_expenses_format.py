@@ -22,7 +22,7 @@ from soleflipper.demo_expenses import (
     generate_expenses,
     write_demo_expenses_sheet,
 )
-from soleflipper.formats import load_format
+from soleflipper.formats import FormatError, load_format, parse_format
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "expenses_sheet" / "expenses_sample.csv"
 
@@ -95,6 +95,29 @@ def test_german_decimal_comma_is_rejected_not_misread(tmp_path):
     assert [(line, field) for line, field, _ in errors] == [(2, "Amount")]
     assert "12,50" in errors[0][2]
     assert rows[3]["amount"] == "1250"  # a valid thousands grouping
+
+
+def test_vat_rate_out_of_range_is_quarantined_by_line_and_field(tmp_path):
+    path = tmp_path / "expenses.csv"
+    path.write_text("Date,Category,Amount,VAT Rate\n"
+                    "2024-07-01,Fees,10.00,100\n"  # the bound itself
+                    "2024-07-02,Fees,10.00,190\n"  # a typo for 19: never a rate of 190 %
+                    "2024-07-03,Fees,10.00,-7%\n"
+                    "2024-07-04,Fees,10.00,0.19\n", encoding="utf-8")
+    rows, errors = _parsed(path)
+    assert sorted(rows) == [2, 5]
+    assert (rows[2]["vat_rate"], rows[5]["vat_rate"]) == ("100", "0.19")
+    assert errors == [(3, "VAT Rate", "'190' is above the maximum 100"),
+                      (4, "VAT Rate", "'-7' is below the minimum 0 (cell '-7%')")]
+
+
+def test_numeric_bounds_in_a_format_are_checked():
+    base = {"name": "x", "source": "s", "entity": "e"}
+    column = {"name": "rate", "header": "Rate", "type": "numeric", "min": 5, "max": 1}
+    with pytest.raises(FormatError, match=r"max: 1 is below min 5"):
+        parse_format({**base, "columns": [column]}, "x.yaml")
+    with pytest.raises(FormatError, match=r"max: 'high' is not a number"):
+        parse_format({**base, "columns": [{**column, "max": "high"}]}, "x.yaml")
 
 
 # --- the demo generator ---------------------------------------------------------------------------
