@@ -14,15 +14,34 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 from conftest import _create_database, _drop_database
 
+from resources.postgres import libpq_params
 from soleflipper.settings import PROJECT_ROOT
+
+PASSWORD = "D0cs-s3cret-pw"
+
+
+def _with_password(url: str) -> str:
+    """`url` with PASSWORD when the server accepts it (trust authentication), else `url`: the docs
+    site and the wrapper's output must never carry the warehouse password."""
+    if libpq_params(url)["password"]:
+        return url
+    scheme, rest = url.split("://", 1)
+    candidate = f"{scheme}://{rest.replace('@', f':{PASSWORD}@', 1)}" if "@" in rest else url
+    try:
+        psycopg.connect(candidate, connect_timeout=10).close()
+    except psycopg.OperationalError:
+        return url
+    return candidate
 
 
 @pytest.fixture
 def cli_env(pg_server, tmp_path):
     warehouse, warehouse_url = _create_database(pg_server)
+    warehouse_url = _with_password(warehouse_url)
     dagster, dagster_url = _create_database(pg_server)
     env = {**os.environ, "SOLEFLIPPER_DATABASE_URL": warehouse_url, "SOLEFLIPPER_DAGSTER_DATABASE_URL": dagster_url,
            "SOLEFLIPPER_HOME": str(tmp_path / "home"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
@@ -51,8 +70,8 @@ def _embedded(html: str, name: str) -> dict:
 
 def test_docs_generate_static_writes_one_file_with_models_exposures_and_the_warehouse_catalog(cli_env, tmp_path):
     target = tmp_path / "target"
-    soleflipper(cli_env, "dbt", "run", "--select", "stg_stockx__sales_report", "--target-path", str(target))
-    soleflipper(cli_env, "dbt", "docs", "generate", "--static", "--target-path", str(target))
+    runs = [soleflipper(cli_env, "dbt", "run", "--select", "stg_stockx__sales_report", "--target-path", str(target)),
+            soleflipper(cli_env, "dbt", "docs", "generate", "--static", "--target-path", str(target))]
 
     page = target / "static_index.html"
     assert page.is_file()
@@ -72,6 +91,14 @@ def test_docs_generate_static_writes_one_file_with_models_exposures_and_the_ware
     # Source freshness thresholds are part of the documented sources.
     report = manifest["sources"]["source.soleflipper.raw.stockx_sales_report"]
     assert report["freshness"]["error_after"] == {"count": 35, "period": "day"}
+    # The page is made to be shared: neither it, nor anything else dbt wrote, nor the wrapper's
+    # output holds the warehouse password.
+    password = libpq_params(cli_env["SOLEFLIPPER_DATABASE_URL"])["password"]
+    if password:
+        for proc in runs:
+            assert password not in proc.stdout + proc.stderr
+        for path in (p for p in target.rglob("*") if p.is_file()):
+            assert password.encode() not in path.read_bytes(), path
 
 
 def test_makefile_dbt_docs_uses_the_wrapper():
