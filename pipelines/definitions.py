@@ -39,6 +39,10 @@ FILE_IMPORTS = {
     "expenses_sheet": "sheets",
     # ECB euro reference rates (eurofxref-hist.csv / eurofxref.csv): core.fx_rates_daily.
     "ecb_fx_rates": "core",
+    # Market-wide StockX sales history (.csv or .csv.gz): transactions.fct_market_sales, which
+    # demand forecasts and pricing recommendations learn from.
+    "stockx_contest_sales": "market",
+    "stockx_activity_sales": "market",
 }
 file_import_assets = [build_file_import_asset(name, group_name=group) for name, group in FILE_IMPORTS.items()]
 file_import_jobs = {name: file_import_job(name) for name in FILE_IMPORTS}

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -321,15 +323,30 @@ def decoded_lines(binary: Iterable[bytes], encoding: str, name: str) -> Iterator
             ) from None
 
 
+def _gzip_lines(handle, name: str) -> Iterator[bytes]:
+    """Lines of a gzip file, decompressed as they are read; a corrupt or truncated archive is a
+    :class:`FileFormatError` naming the file (the batch then loads nothing)."""
+    try:
+        yield from handle
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FileFormatError(f"{name}: not a readable gzip file: {exc}") from None
+
+
 def parse_csv(fmt: CsvFormat, path: Path) -> tuple[HeaderMap, Iterator[ParsedRow | RowError]]:
     """Read the header now (errors raise at once), then stream records lazily.
 
     Every data record comes back either as a :class:`ParsedRow` or as a :class:`RowError`;
     nothing is skipped. Decoding errors raise :class:`FileFormatError` naming file and line.
+    A file whose name ends in ``.gz`` is decompressed while it streams (never held in memory).
     """
     name = str(path)
-    handle = open(path, "rb")  # noqa: SIM115 - closed by the record generator
-    reader = csv.reader(decoded_lines(handle, fmt.encoding, name), delimiter=fmt.delimiter)
+    if name.lower().endswith(".gz"):
+        handle = gzip.open(path, "rb")  # noqa: SIM115 - closed by the record generator
+        lines: Iterable[bytes] = _gzip_lines(handle, name)
+    else:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the record generator
+        lines = handle
+    reader = csv.reader(decoded_lines(lines, fmt.encoding, name), delimiter=fmt.delimiter)
     skip = _skip_matcher(fmt)
     try:
         header = next(reader)
