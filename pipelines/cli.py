@@ -98,6 +98,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from soleflipper.demo_data import write_demo_purchases_sheet, write_demo_reports
     from soleflipper.demo_expenses import write_demo_expenses_sheet
     from soleflipper.demo_fx import write_demo_fx_rates
+    from soleflipper.demo_market_sales import write_demo_market_sales
 
     folder = settings.import_folder("stockx_sales_report")
     paths = write_demo_reports(folder, n_sales=args.sales, seed=args.seed)
@@ -110,6 +111,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
                                            seed=args.seed))
     # SYNTHETIC EUR reference rates in the ECB's layout, 2023-01-02 to today, for core.fx_rates_daily.
     paths.append(write_demo_fx_rates(settings.import_folder("ecb_fx_rates"), seed=args.seed))
+    # SYNTHETIC market-wide StockX sales of the demo products (104 weeks, many sizes, USD) for
+    # transactions.fct_market_sales: what demand forecasts and pricing recommendations learn from.
+    paths.append(write_demo_market_sales(settings.import_folder("stockx_activity_sales"), seed=args.seed))
     for path in paths:
         _out(f"wrote {path}")
     return 0
