@@ -5,8 +5,8 @@ are a few thousand pairs; demand forecasts and pricing recommendations learn fro
 as a whole, so ``make run`` also loads an invented market history: for every demo product with
 a style code and a size (sneakers and apparel), sales of many sizes over 104 weeks
 (2023-01-02 to 2024-12-29, the demo's date range), written in the ``stockx_activity_sales``
-layout (``product, category, createdAt, amount, shoeSize, styleId, brand``; USD) as a gzipped
-CSV.
+layout (``product, category, createdAt, amount, shoeSize, styleId, brand, retailPrice``; USD)
+as a gzipped CSV.
 
 Per product, weekly demand is a Poisson draw around
 
@@ -55,7 +55,7 @@ __all__ = [
 DEMO_MARKET_START = date(2023, 1, 2)  # a Monday: weeks run Monday to Sunday
 DEMO_MARKET_END = date(2024, 12, 29)  # a Sunday: 104 whole weeks, the demo sales' range
 DEMO_MARKET_FILENAME = "demo-stockx-market-activity.csv.gz"
-HEADER = ("product", "category", "createdAt", "amount", "shoeSize", "styleId", "brand")
+HEADER = ("product", "category", "createdAt", "amount", "shoeSize", "styleId", "brand", "retailPrice")
 EUR_TO_USD = 1.08  # the demo catalogue's retail prices are EUR; StockX US shows USD
 
 BASE_WEEKLY = 3.0  # units a week every product sells at least (before season and trend)
@@ -81,10 +81,11 @@ class MarketSale:
     size: str
     style_code: str
     brand: str
+    retail: int  # whole USD
 
     def row(self) -> tuple[str, ...]:
         return (self.product, self.category, self.sold_at.strftime("%Y-%m-%d %H:%M:%S"), str(self.amount),
-                self.size, self.style_code, self.brand)
+                self.size, self.style_code, self.brand, str(self.retail))
 
 
 def market_products() -> list[Product]:
@@ -142,6 +143,7 @@ def iter_market_sales(seed: int = 7, start: date = DEMO_MARKET_START,
         sizes = [s for s, _ in SIZES[product.kind]]
         size_cum = list(accumulate(w for _, w in SIZES[product.kind]))
         size_premium = {s: 1.0 + rng.uniform(-0.08, 0.12) for s in sizes}
+        retail = round(product.retail * EUR_TO_USD)
         base_price = product.retail * product.premium * EUR_TO_USD
         for week in range(n_weeks):
             units = _poisson(rng, weekly_rate(product, week, n_weeks, start))
@@ -160,7 +162,7 @@ def iter_market_sales(seed: int = 7, start: date = DEMO_MARKET_START,
                 size = rng.choices(sizes, cum_weights=size_cum)[0]
                 price = level * size_premium[size] * math.exp(rng.gauss(0.0, PRICE_NOISE))
                 yield MarketSale(product.item, _category(product), moment, max(1, round(price)), size,
-                                 product.style, product.brand)
+                                 product.style, product.brand, retail)
 
 
 def market_sales_bytes(sales: Iterator[MarketSale] | list[MarketSale]) -> bytes:

@@ -44,9 +44,9 @@ activity as (
         sold_at,
         price_amount,
         price_currency,
-        null::numeric as retail_price_amount,
-        null::text as retail_price_currency,
-        null::date as release_date,
+        retail_price_amount,
+        retail_price_currency,
+        release_date,
         load_batch_id
     from {{ ref('stg_stockx__activity_sales') }}
 

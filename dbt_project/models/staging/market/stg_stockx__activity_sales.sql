@@ -25,9 +25,12 @@ renamed as (
         ---------- money (each amount with its own currency)
         amount as price_amount,
         amount_currency::text as price_currency,
+        retail_price as retail_price_amount,
+        case when retail_price is not null then retail_price_currency::text end as retail_price_currency,
 
         ---------- dates
         created_at as sold_at,
+        release_date,
 
         ---------- lineage
         _batch_id as load_batch_id,
