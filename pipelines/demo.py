@@ -219,10 +219,20 @@ def _port(variable: str, default: int) -> int:
     return int((os.environ.get(variable) or "").strip() or default)
 
 
+# The demo business's data ends on 2024-12-29 (demo sales, purchases and market history): its pairs in
+# stock are priced as of the next day, so recent market sales and stock ages look like a live shop's
+# (unless SOLEFLIPPER_PRICING_AS_OF is set). == assets.pricing.AS_OF_ENV
+ENV_PRICING_AS_OF = "SOLEFLIPPER_PRICING_AS_OF"
+DEMO_PRICING_DAY = "2024-12-30"
+
+
 @contextmanager
 def demo_services(settings: Settings, n_sales: int = 2000, seed: int = 7) -> Iterator[DemoServices]:
-    """Run the demo's StockX and Notion (see module doc) for the duration of the ``with`` block."""
+    """Run the demo's StockX and Notion (see module doc) for the duration of the ``with`` block, and price
+    the demo's stock as of the day after its data ends (``SOLEFLIPPER_PRICING_AS_OF``, unless set)."""
     with ExitStack() as stack:
+        if not (os.environ.get(ENV_PRICING_AS_OF) or "").strip():
+            stack.enter_context(_exported({ENV_PRICING_AS_OF: DEMO_PRICING_DAY}))
         notion = stack.enter_context(_notion_service(n_sales, seed))
         stockx = stack.enter_context(_stockx_service(settings, n_sales, seed))
         yield replace(stockx, **notion)
