@@ -11,7 +11,7 @@ from assets.file_imports import build_file_import_asset
 from assets.notion import notion_assets, notion_enabled, notion_resource_from_env
 from assets.pricing import pricing_assets, pricing_checks
 from assets.stockx import stockx_assets, stockx_enabled, stockx_job, stockx_schedule
-from pipelines.jobs import everything_job, file_import_job
+from pipelines.jobs import everything_job, file_import_job, forecast_and_price_job
 from pipelines.schedules import (
     kpi_view_automation_sensor,
     refresh_jobs,
@@ -66,7 +66,7 @@ defs = dg.Definitions(
     # after dbt in every job that selects them (refresh_everything, the market sales imports).
     assets=[*ingestion_assets, warehouse_dbt_models, *pricing_assets],
     asset_checks=[product_match_rate, *source_freshness_checks, *pricing_checks],
-    jobs=[everything_job, *file_import_jobs.values(), *refresh_jobs.values(), source_freshness_job,
+    jobs=[everything_job, forecast_and_price_job, *file_import_jobs.values(), *refresh_jobs.values(), source_freshness_job,
           *([stockx_job] if STOCKX else [])],
     # KPI view refresh cadences and the daily source freshness check (pipelines/schedules.py;
     # crons from SOLEFLIPPER_KPI_REFRESH_*_CRON, SOLEFLIPPER_SOURCE_FRESHNESS_CRON).

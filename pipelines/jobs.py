@@ -13,11 +13,15 @@ from soleflipper.formats import load_format
 WAREHOUSE_BUILD = {"soleflipper/warehouse-build": "true"}
 # Assets that call an external API: a dropped file must not trigger API syncs downstream of it.
 API_ASSETS = dg.AssetSelection.tag("soleflipper/api", "stockx")
+# Forecasts, backtests and pricing (assets/forecasting.py, assets/pricing.py) read whole marts and
+# take longer than a dbt build: an import rebuilds the models, refresh_everything and
+# forecast_and_price refresh these.
+FORECAST_AND_PRICING_ASSETS = dg.AssetSelection.groups("forecasting", "pricing")
 
 
 def downstream_of(key: dg.AssetKey) -> dg.AssetSelection:
-    """The asset and the warehouse models built from it, without API syncs."""
-    return dg.AssetSelection.assets(key).downstream() - API_ASSETS
+    """The asset and the warehouse models built from it, without API syncs, forecasts and pricing."""
+    return dg.AssetSelection.assets(key).downstream() - API_ASSETS - FORECAST_AND_PRICING_ASSETS
 
 
 def file_import_job(format_name: str):
@@ -30,6 +34,13 @@ def file_import_job(format_name: str):
         tags=WAREHOUSE_BUILD,
     )
 
+
+forecast_and_price_job = dg.define_asset_job(
+    name="forecast_and_price",
+    selection=FORECAST_AND_PRICING_ASSETS,
+    description="Demand forecasts, their backtest, pricing recommendations for the pairs in stock and the pricing "
+                "backtest, from the marts as they are (no ingest, no dbt build).",
+)
 
 everything_job = dg.define_asset_job(
     name="refresh_everything",
