@@ -10,7 +10,8 @@ For every enabled platform (``rules.platforms``) with market data:
 2. **Lower bound.** max(floor, market reference × (1 − ``max_discount_pct``)), the reference being
    the median recent sale, else the lowest ask, else the forecast price point.
 3. **Candidates.** highest bid, lowest ask − 0.01, the median and every distinct recent sale
-   price, the forecast price point and its 80 % bounds, and the lower bound itself; each raised to
+   price, the sales level (see 4.) −10 % to +10 % in steps of 2 %, the forecast price point and
+   its 80 % bounds, and the lower bound itself; each raised to
    the lower bound, rounded **up** by ``rules.rounding``, and moved to the next rounded price
    while its payout is below the floor target (fees are rounded per cent, so the check is on
    the payout, not only the price).
@@ -18,15 +19,16 @@ For every enabled platform (``rules.platforms``) with market data:
    ``days = ceil(7 / (SPEED × sqrt(weekly_units) × acceptance(p)))``, capped at 365, and 1 day at
    or below the highest bid (sells to the bid). ``weekly_units`` is the forecast's weekly units
    for the product/size, else recent sales × 7 / window, else 0.25. The square root and
-   ``SPEED = 0.45`` were calibrated on the StockX contest file before 2018-06 (other sellers'
-   asks compete for the same buyers, so a busier market sells one more pair less than
-   proportionally faster). ``acceptance(p)``, the share of buyers who would pay at least ``p``
+   ``SPEED = 0.45`` (and the spread below) were calibrated on the StockX contest file before
+   2018-06, the backtest's calibration period (other sellers' asks compete for the same buyers,
+   so a busier market sells one more pair less than proportionally faster). ``acceptance(p)``, the share of buyers who would pay at least ``p``
    (:func:`acceptance`):
 
-   * with ≥ 3 recent sales: ``0.5 × (level / p) ** (1 / spread)``; ``level`` = median of the
-     last 5 sales, each carried to today along the Theil-Sen log-price trend of the last 30
+   * with recent sales (n ≥ 1): ``0.5 × (level / p) ** (1 / spread)``; ``level`` = median of
+     the last 5 sales, each carried to today along the Theil-Sen log-price trend of the last 30
      sales (needs ≥ 5 sales over ≥ 7 days, else flat; at most ±0.5 %/day); ``spread`` =
-     max(0.04, 1.4826 × MAD of those log prices): every +4 % above the level divides it by e;
+     max(0.04, 1.4826 × MAD of those log prices) × sqrt(1 + 10 / n) (a level from few sales is
+     less certain): every + spread above the level divides the share by e;
    * else piecewise linear through the forecast: lower 80 % → 0.9, point → 0.5, upper 80 % → 0.1;
    * else through highest bid → 0.9, lowest ask → 0.5, 1.25 × ask → 0.05;
    * else 0.5; always clamped to [0.05, 0.95].
@@ -64,14 +66,16 @@ from soleflipper.pricing.rules import PlatformRules, PricingRules
 MAX_DAYS = 365
 BID_DAYS = 1
 DEFAULT_WEEKLY_UNITS = 0.25
-MIN_SALES_FOR_DISTRIBUTION = 3
+MIN_SALES_FOR_DISTRIBUTION = 1
 RECENT_LEVEL_SALES = 5
 MIN_SPREAD = 0.04
+LEVEL_UNCERTAINTY_SALES = 10  # spread × sqrt(1 + 10 / n): a level from few sales is less certain
 SPEED = 0.45
 TREND_SALES = 30
 TREND_MIN_SALES = 5
 TREND_MIN_SPAN_DAYS = 7
 MAX_TREND = 0.005
+LEVEL_GRID_PCT = range(-10, 11, 2)  # candidate prices: level -10 % .. +10 %
 Q_MIN, Q_MAX = 0.05, 0.95
 PLATFORM_NAMES = {"stockx": "StockX", "alias": "Alias", "ebay": "eBay"}
 
@@ -242,14 +246,16 @@ def sales_price_level(sales: Sequence[Sale], today: date | None = None) -> tuple
 
     level = median of the last RECENT_LEVEL_SALES sales, each carried to ``today`` along the
     trend (:func:`price_trend`); spread = max(MIN_SPREAD, 1.4826 × median absolute deviation of
-    those detrended log prices).
+    those detrended log prices) × sqrt(1 + LEVEL_UNCERTAINTY_SALES / n).
     """
     today = today or sales[-1].sold_on
     slope = price_trend(sales)
     logs = [math.log(float(s.price)) + slope * (today - s.sold_on).days for s in sales[-RECENT_LEVEL_SALES:]]
     centre = statistics.median(logs)
     mad = statistics.median([abs(x - centre) for x in logs])
-    return math.exp(centre), max(MIN_SPREAD, 1.4826 * mad)
+    return math.exp(centre), max(MIN_SPREAD, 1.4826 * mad) * math.sqrt(
+        1 + LEVEL_UNCERTAINTY_SALES / len(sales)
+    )
 
 
 def weekly_units(sales: Sequence[Sale], demand: DemandEstimate | None, window_days: int) -> float:
@@ -362,6 +368,9 @@ def recommend_for_platform(
     raw += [s.price for s in sales]
     if sales:
         raw.append(Decimal(str(statistics.median([s.price for s in sales]))))
+    if len(sales) >= MIN_SALES_FOR_DISTRIBUTION:  # a grid around the trend-adjusted level
+        level = Decimal(str(sales_price_level(sales, today)[0]))
+        raw += [to_cents(level * (1 + Decimal(step) / 100)) for step in LEVEL_GRID_PCT]
     if demand is not None:
         raw += [
             _d(x) for x in (demand.price_point, demand.price_lower_80, demand.price_upper_80) if x is not None

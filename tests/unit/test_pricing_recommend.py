@@ -49,45 +49,63 @@ MARKET = MarketSnapshot("stockx", "EUR", lowest_ask=D("195.00"), highest_bid=D("
 
 
 def test_recommendation_and_reason_hand_computed():
-    # level 185 (median, < 5 sales: no trend), spread 0.04 (MAD 0.0267 × 1.4826 < 0.04),
-    # 0.7 units/week. 180.99: share 0.5 × (185/180.99)^25 = 0.8647, 7 / (0.45 × √0.7 × 0.8647) =
-    # 21.5 -> 22 days, P(30 d) = 1 - e^(-30/22) = 74 %; fees 16.29 + 5.43, payout 159.27,
-    # holding 120 × 1 % × 22/30 = 0.88, profit 38.39, score 28.57 (170.99: 23.05; 185.99: 21.07).
+    # level 185 (median, < 5 sales: no trend), spread 0.04 × √(1 + 10/3) = 0.0833 (MAD × 1.4826 =
+    # 0.0395 < 0.04), 0.7 units/week. Candidate 166.99 (level - 10 %, rounded up to .99) is at or
+    # below the highest bid 170.00: sells in 1 day; fees 15.03 + 5.01, payout 146.95, holding
+    # 120 × 1 % × 1/30 = 0.04, profit 26.91, score 26.91. Next best 177.99 (level - 4 %): 24 days,
+    # P = 71.3 %, payout 156.63, profit 35.67, score 25.45; 170.99 (above the bid): 20 days, 23.05.
     result = recommend(PAIR, [MARKET], None, SCHEDULES, RULES, TODAY)
     rec = result.best
     assert rec is not None and result.recommendations == (rec,) and result.skipped == ()
-    assert (rec.list_price, rec.floor, rec.expected_days_to_sell) == (D("180.99"), D("150.00"), 22)
+    assert (rec.list_price, rec.floor, rec.expected_days_to_sell) == (D("166.99"), D("150.00"), 1)
     assert (rec.expected_payout, rec.holding_cost, rec.expected_profit) == (
-        D("159.27"),
-        D("0.88"),
-        D("38.39"),
+        D("146.95"),
+        D("0.04"),
+        D("26.91"),
     )
     assert rec.discount_bound == D("157.25") and rec.market_reference == D("185.00")
     assert not rec.clearance and rec.clearance_loss is None
     assert rec.reason == (
-        "StockX: list at 180.99 EUR (lowest ask 195.00, highest bid 170.00, 3 sales in 30 days at median 185.00); "
-        "fees transaction 16.29 (9 %) + payment processing 5.43 (3 %); payout 159.27; cost 120.00; "
-        "holding 0.88 for 22 expected days; profit 38.39; floor 150.00 (cost + 10 % min margin); "
+        "StockX: list at 166.99 EUR (lowest ask 195.00, highest bid 170.00, 3 sales in 30 days at median 185.00); "
+        "fees transaction 15.03 (9 %) + payment processing 5.01 (3 %); payout 146.95; cost 120.00; "
+        "holding 0.04 for 1 expected days; profit 26.91; floor 150.00 (cost + 10 % min margin); "
         "max discount 15 % below median recent sale 185.00 = 157.25; age 12 days; rounding charm_99; "
-        "74% chance to sell in 30 days"
+        "100% chance to sell in 30 days"
     )
+
+
+def test_reason_for_a_price_above_the_bid():
+    # no bid: 177.99 (level - 4 %): share 0.795, 24 days, P 71.3 %; payout 177.99 - 16.02 - 5.34 =
+    # 156.63, holding 120 × 1 % × 24/30 = 0.96, profit 35.67, score 25.45; beats 173.99 (20 days,
+    # 77.7 % × 32.31 = 25.10) and 180.99 (29 days, 64.5 % × 38.11 = 24.57)
+    no_bid = MarketSnapshot("stockx", "EUR", lowest_ask=D("195.00"), recent_sales=SALES)
+    rec = recommend(PAIR, [no_bid], None, SCHEDULES, RULES, TODAY).best
+    assert (rec.list_price, rec.expected_days_to_sell, rec.expected_profit) == (D("177.99"), 24, D("35.67"))
+    assert (
+        "fees transaction 16.02 (9 %) + payment processing 5.34 (3 %); payout 156.63; cost 120.00; "
+        "holding 0.96 for 24 expected days; profit 35.67" in rec.reason
+    )
+    assert "highest bid n/a" in rec.reason and rec.reason.endswith("71% chance to sell in 30 days")
 
 
 def test_cent_rounding_sells_to_the_bid():
     # at the bid 170.00: 1 day, payout 170 - 15.30 - 5.10 = 149.60, holding 0.04, profit 29.56 (certain)
-    # beats 180.00 (20 days, profit 37.60 × 77.7 % = 29.21)
+    # beats e.g. 180.00 (27 days, profit 37.32 × 67.1 % = 25.03)
     rec = recommend(PAIR, [MARKET], None, SCHEDULES, RULES.with_changes(rounding="cent"), TODAY).best
     assert (rec.list_price, rec.expected_days_to_sell, rec.expected_profit) == (D("170.00"), 1, D("29.56"))
 
 
 def test_expected_days_model_hand_computed():
     sales = list(SALES)
-    assert sales_price_level(sales, TODAY) == (pytest.approx(185.0), 0.04)
+    level, spread = sales_price_level(sales, TODAY)
+    assert level == pytest.approx(185.0) and spread == pytest.approx(0.04 * (13 / 3) ** 0.5)
     assert acceptance(D("185"), sales, MARKET, None, TODAY) == (pytest.approx(0.5), "recent sales")
     assert expected_days_to_sell(D("185"), sales, MARKET, None, 30, TODAY) == 38  # 7 / (0.45·√0.7·0.5) = 37.2
-    assert expected_days_to_sell(D("195"), sales, MARKET, None, 30, TODAY) == 139  # share 0.1341
+    assert expected_days_to_sell(D("195"), sales, MARKET, None, 30, TODAY) == 70  # share 0.2657
     assert expected_days_to_sell(D("170"), sales, MARKET, None, 30, TODAY) == 1  # at the bid
     assert expected_days_to_sell(D("500"), [], None, None, 30, TODAY) == 63  # no data: 7 / (0.45·0.5·0.5)
+    one = [Sale(TODAY, D("150"))]  # one sale: spread 0.04 × √11
+    assert sales_price_level(one, TODAY)[1] == pytest.approx(0.04 * 11**0.5)
     demand = DemandEstimate(
         weekly_units=3, price_point=D("200"), price_lower_80=D("180"), price_upper_80=D("230")
     )
