@@ -37,11 +37,23 @@ Recommendations (``soleflipper.pricing.recommend``)::
     Recommendation: platform, currency, list_price, floor, floor_basis, expected_days_to_sell,
         sell_probability, fees (FeeBreakdown), expected_payout, cost, holding_cost, expected_profit,
         clearance, clearance_loss, market_reference, discount_bound, reason
+    recommend_for_platform(pair, snapshot | None, demand | None, schedules, platform: PlatformRules,
+                           rules, today, fx_rates=None) -> Recommendation   # raises FeeError/ValueError
+    expected_days_to_sell(price, sales, snapshot, demand, window_days, today=None) -> int
+    acceptance(price, sales, snapshot, demand, today=None) -> (share, basis)
+
+    ``fx_rates``: ``{(from_currency, to_currency): rate}``, used for costs and fixed fees in another
+    currency than the platform lists in; a platform that lacks one is in ``PricingResult.skipped``.
+    Note: the package attribute ``soleflipper.pricing.recommend`` is the function; import module
+    members with ``from soleflipper.pricing.recommend import ...``.
 
 Backtest (``soleflipper.pricing.replay``)::
 
     load_contest_sales(path) -> list[ContestSale]        # streams the .csv.gz with the csv module
-    replay(sales, config: ReplayConfig = ReplayConfig()) -> pandas.DataFrame   # one row per pair × date × strategy
+    ContestSale(order_date, product, size, price, retail, release_date)
+    ReplayConfig(rules=<StockX US Level 1, USD>, step_days=7, warmup_days=30, horizon_days=30,
+                 min_sales_14d=1, start=None, end=None)
+    replay(sales, config=None, schedules=None) -> pandas.DataFrame   # one row per pair × date × strategy
     summarize(results: DataFrame) -> DataFrame           # per strategy: sell-within-7/30 rates, margin, days
     original_market_based_price(sales_14d, cost) -> Decimal    # the original system's rule (§7.1)
     python -m soleflipper.pricing.cli_replay --input FILE [--out results.csv]

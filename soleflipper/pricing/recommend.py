@@ -154,14 +154,14 @@ def _d(value: Decimal | float | int | None) -> Decimal | None:
 
 
 def recent_sales(snapshot: MarketSnapshot | None, today: date, window_days: int) -> list[Sale]:
-    """Sales in the window (today − window_days, today], oldest first."""
+    """Sales in the window (today − window_days, today] with a positive price, oldest first."""
     if snapshot is None:
         return []
     return sorted(
         (
             s
             for s in snapshot.recent_sales
-            if 0 <= (today - s.sold_on).days < window_days and s.price is not None
+            if 0 <= (today - s.sold_on).days < window_days and s.price is not None and s.price > 0
         ),
         key=lambda s: (s.sold_on, s.price),
     )

@@ -210,7 +210,15 @@ def test_demand_only_pricing_mentions_the_forecast():
 PRICES = st.integers(min_value=500, max_value=200_000).map(lambda c: D(c) / 100)
 
 
-@settings(max_examples=80, deadline=None)
+PLATFORMS = [
+    PlatformRules("stockx", currency="USD", region="US", seller_level="1", shipping_cost=D("4.50")),
+    PlatformRules("stockx", currency="USD", region="US", seller_level="5"),
+    PlatformRules("alias", currency="USD", region="DE", seller_rating=72),
+    PlatformRules("ebay", currency="USD", final_value_rate=D("0.1325"), shipping_cost=D("9.99")),
+]
+
+
+@settings(max_examples=100, deadline=None)
 @given(
     cost=PRICES,
     sales=st.lists(PRICES, min_size=0, max_size=6),
@@ -219,31 +227,41 @@ PRICES = st.integers(min_value=500, max_value=200_000).map(lambda c: D(c) / 100)
     margin=st.integers(min_value=0, max_value=80),
     discount=st.integers(min_value=0, max_value=60),
     rounding=st.sampled_from(["cent", "whole", "charm_99", "five"]),
-    level=st.sampled_from(["1", "3", "5"]),
+    platform=st.sampled_from(PLATFORMS),
     age=st.integers(min_value=0, max_value=400),
+    clearance_after=st.one_of(st.none(), st.integers(min_value=30, max_value=365)),
 )
-def test_never_breaks_the_floor(cost, sales, ask, bid, margin, discount, rounding, level, age):
-    platform = PlatformRules(
-        "stockx", currency="USD", region="US", seller_level=level, shipping_cost=D("4.50")
-    )
+def test_never_breaks_the_floor(
+    cost, sales, ask, bid, margin, discount, rounding, platform, age, clearance_after
+):
     rules = RULES.with_changes(
         home_currency="USD",
         min_margin_pct=D(margin),
         max_discount_pct=D(discount),
         rounding=rounding,
-        clearance_after_days=None,
+        clearance_after_days=clearance_after,
         platforms=(platform,),
     )
     market = MarketSnapshot(
-        "stockx", "USD", lowest_ask=ask, highest_bid=bid, recent_sales=tuple(Sale(TODAY, p) for p in sales)
+        platform.platform,
+        "USD",
+        lowest_ask=ask,
+        highest_bid=bid,
+        recent_sales=tuple(Sale(TODAY - timedelta(days=i), p) for i, p in enumerate(sales)),
     )
     pair = PairInStock("X", "9", cost, "USD", TODAY - timedelta(days=age))
     rec = recommend(pair, [market], None, SCHEDULES, rules, TODAY).best
-    target = to_cents(cost * (1 + D(margin) / 100))
+    clearance = clearance_after is not None and age >= clearance_after
+    assert rec.clearance == clearance
+    target = to_cents(cost * (1 + D(margin) / 100)) if not clearance else to_cents(cost * D("0.80"))
     assert rec.expected_payout == net_payout(rec.list_price, SCHEDULES, platform.profile(), TODAY)
-    assert rec.expected_payout >= target >= cost
+    assert rec.expected_payout >= target
+    if not clearance:
+        assert rec.expected_payout >= cost and rec.clearance_loss is None
+    elif rec.expected_profit < 0:
+        assert rec.clearance_loss == -rec.expected_profit
+        assert f"CLEARANCE: expected loss {rec.clearance_loss:.2f}" in rec.reason
     assert rec.list_price >= rec.floor
     if rec.discount_bound is not None:
         assert rec.list_price >= rec.discount_bound
     assert rec.list_price == round_up(rec.list_price, rounding)
-    assert not rec.clearance
