@@ -36,8 +36,6 @@ S6 300.00 - 250.00 = 50.00 (181 d).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
@@ -45,10 +43,10 @@ from decimal import Decimal as D
 import psycopg
 import pytest
 from conftest import FIXTURES, _create_database, _drop_database
+from dbt_runner import dbt_build
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_connection_env
 from resources.warehouse import ensure_all_raw_tables, load_file
 from soleflipper.formats import load_format
 
@@ -92,14 +90,7 @@ def built(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 assert result.rows_quarantined == 0, (fmt, result.sample_errors)
             loaded_to = conn.execute("select now()").fetchone()[0]
             conn.commit()
-        env = {**os.environ, **dbt_connection_env(url), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        proc = subprocess.run(
-            [DBT_EXECUTABLE, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", str(target), "--log-path", str(target)],
-            env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
-        assert proc.returncode == 0, proc.stdout[-5000:]
-        results = {r["unique_id"]: r["status"]
-                   for r in json.loads((target / "run_results.json").read_text())["results"]}
+        results = dbt_build(url, target)  # the whole project, every dbt test included
         manifest = json.loads((target / "manifest.json").read_text())
         yield Built(url, results, manifest, loaded_from, loaded_to)
     finally:
