@@ -3,14 +3,19 @@
 The server is SOLEFLIPPER_TEST_DATABASE_URL's, else SOLEFLIPPER_DATABASE_URL's, else the
 project-local cluster (started if needed). Each test gets its own database `sf_test_<id>`,
 dropped afterwards, so tests never see each other's rows or the user's warehouse.
+
+A warehouse that several tests start from (loaded and built by dbt, which takes a while) is
+built once per session as a template database; each of those tests gets its own copy
+(`database_copy`), so they stay as isolated as with an empty database.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -59,6 +64,69 @@ def _create_database(server_url: str, template: str | None = None) -> tuple[str,
 def _drop_database(server_url: str, name: str) -> None:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+class DatabaseTemplates:
+    """Databases built once per session, to copy (`create database ... template`)."""
+
+    def __init__(self, server_url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._server, self._tmp = server_url, tmp_path_factory
+        self._built: dict[str, tuple[str, Any]] = {}
+        self._failed: dict[str, str] = {}
+
+    def copy(self, key: str, build: Callable[[str, Path], Any]) -> tuple[str, str, Any]:
+        """(name, url, what `build` returned) of a new copy of the database that `build(url,
+        work_dir)` made from an empty one, the first time `key` was asked for."""
+        if key in self._failed:
+            pytest.fail(
+                f"building the template database {key!r} failed earlier in this session:\n{self._failed[key]}"
+            )
+        if key not in self._built:
+            name, url = _create_database(self._server)
+            try:
+                self._built[key] = (name, build(url, self._tmp.mktemp(f"template_{key}")))
+            except BaseException as exc:
+                self._failed[key] = f"{type(exc).__name__}: {exc}"
+                _drop_database(self._server, name)
+                raise
+        template, built = self._built[key]
+        return *_create_database(self._server, template=template), built
+
+    def drop_all(self) -> None:
+        for name, _ in self._built.values():
+            _drop_database(self._server, name)
+        self._built.clear()
+
+
+@pytest.fixture(scope="session")
+def database_templates(
+    pg_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DatabaseTemplates]:
+    templates = DatabaseTemplates(pg_server, tmp_path_factory)
+    try:
+        yield templates
+    finally:
+        templates.drop_all()
+
+
+@pytest.fixture
+def database_copy(
+    pg_server: str, database_templates: DatabaseTemplates
+) -> Iterator[Callable[..., tuple[str, Any]]]:
+    """`copy(key, build)` -> (url, what build returned): this test's own copy of the database
+    `build(url, work_dir)` made once per session (see DatabaseTemplates); dropped afterwards."""
+    made: list[str] = []
+
+    def copy(key: str, build: Callable[[str, Path], Any]) -> tuple[str, Any]:
+        name, url, built = database_templates.copy(key, build)
+        made.append(name)
+        return url, built
+
+    try:
+        yield copy
+    finally:
+        for name in made:
+            _drop_database(pg_server, name)
 
 
 @pytest.fixture

@@ -6,7 +6,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from resources.warehouse import load_file
+import psycopg
+from dbt_runner import dbt_ok
+
+from resources.warehouse import ensure_all_raw_tables, load_file
+from soleflipper.demo_data import write_demo_purchases_sheet, write_demo_reports
 from soleflipper.formats import load_format
 
 # The StockX historical seller sales report, 37-column layout (soleflipper/formats/stockx_sales_report.yaml).
@@ -63,3 +67,44 @@ def load_clean(conn, format_name: str, path: Path) -> None:
     """Load a file that must load completely (a hand-made dataset has no bad rows)."""
     result = load_file(conn, load_format(format_name), path)
     assert result.rows_quarantined == 0, result.sample_errors
+
+
+# ------------------------------------------------- built demo warehouses (templates to copy)
+# The demo's data for 300 sales (seed 11, as `soleflipper demo --sales 300`): two StockX seller
+# reports (older legacy layout, newer current layout, overlapping) and the purchases sheet.
+# Built once per session by the `database_copy` fixture; each test gets its own copy.
+
+# The seven KPI views and everything they read; tests only where every model they read is built.
+KPI_VIEWS_LINEAGE = ("--select", "+path:models/marts/analytics", "--indirect-selection", "cautious")
+
+
+def load_demo_files(url: str, *files: tuple[Path, str]) -> None:
+    """(path, format) files loaded in order, every row loaded, after every raw table exists (as
+    `soleflipper setup` and the Dagster dbt asset make sure before any build)."""
+    with psycopg.connect(url) as conn:
+        ensure_all_raw_tables(conn)
+        for path, format_name in files:
+            load_clean(conn, format_name, path)
+
+
+def demo_files(work: Path) -> tuple[Path, Path, Path]:
+    """(older report, newer report, purchases sheet) of the demo's 300 sales, written under `work`."""
+    older, newer = write_demo_reports(work / "imports" / "stockx_sales_report", n_sales=300, seed=11)
+    purchases = write_demo_purchases_sheet(work / "imports" / "purchases_sheet", n_sales=300, seed=11)
+    return older, newer, purchases
+
+
+def build_demo_warehouse(url: str, work: Path) -> None:
+    """Both demo reports and the purchases sheet loaded, the whole project built (every test green)."""
+    older, newer, purchases = demo_files(work)
+    load_demo_files(url, (older, "stockx_sales_report"), (newer, "stockx_sales_report"),
+                    (purchases, "purchases_sheet"))
+    dbt_ok(url, work / "target", "build")
+
+
+def build_demo_views_on_older_report(url: str, work: Path) -> str:
+    """The older demo report and the purchases sheet loaded, then the KPI views' lineage built
+    from nothing; returns dbt's output of that first build."""
+    older, _, purchases = demo_files(work)
+    load_demo_files(url, (older, "stockx_sales_report"), (purchases, "purchases_sheet"))
+    return dbt_ok(url, work / "target", "build", *KPI_VIEWS_LINEAGE)

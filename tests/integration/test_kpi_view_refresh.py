@@ -19,11 +19,14 @@ import psycopg
 import pytest
 from dbt_runner import dbt_command, dbt_ok, run_dbt
 from psycopg import sql
+from warehouse_datasets import (
+    KPI_VIEWS_LINEAGE,
+    build_demo_views_on_older_report,
+    build_demo_warehouse,
+    load_clean,
+)
 
 from resources.dbt import DBT_PROJECT_DIR
-from resources.warehouse import ensure_all_raw_tables, load_file
-from soleflipper.demo_data import write_demo_purchases_sheet
-from soleflipper.formats import load_format
 
 KPI = "analytics.mv_executive_metrics"
 FCT = "transactions.fct_sales"
@@ -32,7 +35,7 @@ VIEWS = ("mv_executive_metrics", "mv_product_performance", "mv_brand_analytics",
 # All seven views and everything they read; tests only where every model they read is built
 # (dbt's default eager selection would also run tests that read models outside the lineage,
 # such as transactions.unsold_purchases, which do not exist here).
-LINEAGE = ("--select", "+path:models/marts/analytics", "--indirect-selection", "cautious")
+LINEAGE = KPI_VIEWS_LINEAGE
 # Each test runs two to four dbt builds of most of the project.
 pytestmark = pytest.mark.timeout(1800)
 
@@ -106,52 +109,37 @@ def copy_project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(database_url):
+def built(database_copy) -> str:
+    """Both demo reports and the purchases sheet loaded, the whole project built once (as a
+    warehouse is: `dbt build --full-refresh --select fct_sales+` rebuilds marts beside the views'
+    lineage, such as finance.fct_monthly_pnl, which reads finance.fct_expenses): this test's copy."""
+    url, _ = database_copy("demo_warehouse", build_demo_warehouse)
+    return url
+
+
+@pytest.fixture
+def db(built):
     """Autocommit, so the test's own reads never hold locks while dbt runs."""
-    with psycopg.connect(database_url, autocommit=True) as connection:
+    with psycopg.connect(built, autocommit=True) as connection:
         yield connection
 
 
 @pytest.fixture
-def loader(conn, tmp_path):
-    # fct_sales reads every sales source: their raw tables exist (empty), as `soleflipper setup`
-    # and the Dagster dbt asset make sure before any build.
-    ensure_all_raw_tables(conn)
-
-    def load(path: Path, format_name: str = "stockx_sales_report") -> None:
-        result = load_file(conn, load_format(format_name), path)
-        assert result.rows_quarantined == 0, result.sample_errors
-
-    return load
+def older(database_copy):
+    """(url, dbt's output, autocommit connection): the older demo report and the purchases sheet
+    loaded and the views' lineage built from nothing, once per session (test_refresh_jobs starts
+    from the same database); this test's copy."""
+    url, out = database_copy("demo_views_on_older_report", build_demo_views_on_older_report)
+    with psycopg.connect(url, autocommit=True) as connection:
+        yield url, out, connection
 
 
-@pytest.fixture
-def demo_purchases(tmp_path) -> Path:
-    """The demo's purchases sheet for the 300 demo sales (seed 11): their costs and unsold stock."""
-    return write_demo_purchases_sheet(tmp_path / "imports" / "purchases_sheet", n_sales=300, seed=11)
-
-
-@pytest.fixture
-def built(database_url, loader, demo_reports, demo_purchases, tmp_path):
-    """Both demo reports and the purchases sheet loaded, the whole project built once (as a
-    warehouse is: `dbt build --full-refresh --select fct_sales+` rebuilds marts beside the views'
-    lineage, such as finance.fct_monthly_pnl, which reads finance.fct_expenses)."""
-    for path in demo_reports:
-        loader(path)
-    loader(demo_purchases, "purchases_sheet")
-    dbt_ok(database_url, tmp_path / "target", "build")
-    return database_url
-
-
-def test_rebuilds_refresh_all_seven_views_in_place_and_pick_up_new_rows(database_url, db, loader, demo_reports,
-                                                                         demo_purchases, tmp_path):
+def test_rebuilds_refresh_all_seven_views_in_place_and_pick_up_new_rows(older, demo_reports, tmp_path):
     """(i) a second build refreshes every view concurrently and keeps every relation (same OIDs);
     (v) rows loaded later reach the views."""
+    database_url, out, db = older  # the first build: the older report and the purchases sheet
     target = tmp_path / "target"
-    older, newer = demo_reports
-    loader(older)
-    loader(demo_purchases, "purchases_sheet")
-    out = dbt_ok(database_url, target, "build", *LINEAGE)
+    newer = demo_reports[1]
     assert kpi_plans(out) == {view: "create (no relation yet)" for view in VIEWS}
     first = oids(db)
     assert all(first.values())
@@ -164,7 +152,8 @@ def test_rebuilds_refresh_all_seven_views_in_place_and_pick_up_new_rows(database
     assert kpi_plans(out) == {view: "refresh_concurrently (definition and indexes unchanged)" for view in VIEWS}
     assert assert_kpis_match_fact(db) == orders_before
 
-    loader(newer)
+    with psycopg.connect(database_url) as conn:
+        load_clean(conn, "stockx_sales_report", newer)
     out = dbt_ok(database_url, target, "build", *LINEAGE)
     assert oids(db) == first
     assert kpi_plans(out) == {view: "refresh_concurrently (definition and indexes unchanged)" for view in VIEWS}

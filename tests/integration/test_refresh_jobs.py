@@ -18,12 +18,12 @@ import dagster as dg
 import psycopg
 import pytest
 from dbt_runner import dbt_ok
+from warehouse_datasets import build_demo_views_on_older_report
 
 from pipelines.definitions import defs
 from resources.dbt import dbt_resource
 from resources.imports import ImportFolderResource
-from resources.warehouse import WarehouseResource, ensure_all_raw_tables, load_file
-from soleflipper.demo_data import write_demo_purchases_sheet
+from resources.warehouse import WarehouseResource, load_file
 from soleflipper.formats import load_format
 
 HOURLY = ("mv_executive_metrics", "mv_platform_performance", "mv_inventory_status")
@@ -58,30 +58,27 @@ def view_totals(db: psycopg.Connection) -> dict[str, tuple]:
 
 
 @pytest.fixture
-def db(database_url):
-    """Autocommit: the test's reads never hold locks while the job runs."""
-    with psycopg.connect(database_url, autocommit=True) as connection:
-        yield connection
+def stale_warehouse(database_copy, demo_reports, tmp_path):
+    """Views built on the older report; the newer report loaded and the facts rebuilt without them.
+
+    The first build (the older report and the purchases sheet loaded, the views' lineage built)
+    is a template database shared with test_kpi_view_refresh; this test works on its own copy."""
+    database_url, _ = database_copy("demo_views_on_older_report", build_demo_views_on_older_report)
+    with psycopg.connect(database_url, autocommit=True) as db:
+        before = {"catalog": catalog(db), "facts": fact_totals(db), "views": view_totals(db)}
+    with psycopg.connect(database_url) as conn:
+        assert load_file(conn, load_format("stockx_sales_report"), demo_reports[1]).rows_quarantined == 0
+    # Facts only (every mart the views read, products included, is replaced in place).
+    dbt_ok(database_url, tmp_path / "target", "build", "--select", VIEWS_LINEAGE,
+        "--exclude", "path:models/marts/analytics", "--indirect-selection", "cautious")
+    return database_url, before
 
 
 @pytest.fixture
-def stale_warehouse(database_url, db, demo_reports, tmp_path):
-    """Views built on the older report; the newer report loaded and the facts rebuilt without them."""
-    older, newer = demo_reports
-    purchases = write_demo_purchases_sheet(tmp_path / "purchases", n_sales=300, seed=11)
-    with psycopg.connect(database_url) as conn:
-        ensure_all_raw_tables(conn)
-        for path, fmt in ((older, "stockx_sales_report"), (purchases, "purchases_sheet")):
-            assert load_file(conn, load_format(fmt), path).rows_quarantined == 0
-    target = tmp_path / "target"
-    dbt_ok(database_url, target, "build", "--select", VIEWS_LINEAGE, "--indirect-selection", "cautious")
-    before = {"catalog": catalog(db), "facts": fact_totals(db), "views": view_totals(db)}
-    with psycopg.connect(database_url) as conn:
-        assert load_file(conn, load_format("stockx_sales_report"), newer).rows_quarantined == 0
-    # Facts only (every mart the views read, products included, is replaced in place).
-    dbt_ok(database_url, target, "build", "--select", VIEWS_LINEAGE,
-        "--exclude", "path:models/marts/analytics", "--indirect-selection", "cautious")
-    return database_url, before
+def db(stale_warehouse):
+    """Autocommit: the test's reads never hold locks while the job runs."""
+    with psycopg.connect(stale_warehouse[0], autocommit=True) as connection:
+        yield connection
 
 
 def test_hourly_job_refreshes_its_views_concurrently_in_place(stale_warehouse, db, tmp_path):
