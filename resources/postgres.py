@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import pwd
 import re
@@ -35,6 +36,8 @@ from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 
 from soleflipper.settings import Settings
+
+log = logging.getLogger(__name__)
 
 PG_USER = "soleflipper-pg"  # PostgreSQL refuses to run as root; as root we run it as this user
 WAREHOUSE_DB = "soleflipper"
@@ -445,8 +448,32 @@ def ensure_database(url: str) -> bool:
     return True
 
 
+def disable_jit(url: str) -> bool:
+    """Turn JIT off for every new session on the database in ``url``; False when not permitted.
+
+    PostgreSQL JIT-compiles any plan whose estimated cost is high, and the nested intermediate
+    dbt views (int_sales_matched and friends) are estimated high whatever the data: with JIT on,
+    each query on them spends 10-20 s compiling LLVM code and milliseconds running (measured on
+    PostgreSQL 15). A database setting covers dbt, Dagster, Metabase and psql alike.
+    """
+    dbname = str(libpq_params(url)["dbname"])
+    with _connect_maintenance(url) as conn:
+        try:
+            conn.execute(sql.SQL("ALTER DATABASE {} SET jit = off").format(sql.Identifier(dbname)))
+        except errors.InsufficientPrivilege:
+            log.warning(
+                "Cannot turn JIT off on database %s (not its owner): queries on the nested dbt "
+                "views may spend seconds compiling. Ask the owner to run: ALTER DATABASE %s SET jit = off",
+                dbname,
+                dbname,
+            )
+            return False
+    return True
+
+
 def ensure_databases(info: ServerInfo) -> None:
     ensure_database(info.warehouse_url)
+    disable_jit(info.warehouse_url)
     ensure_database(info.dagster_url)
 
 
@@ -519,6 +546,7 @@ __all__ = [
     "ServerInfo",
     "check_server_version",
     "ensure_database",
+    "disable_jit",
     "ensure_databases",
     "libpq_params",
     "local_cluster",
