@@ -42,6 +42,7 @@ HISTORY_DEPS = [
     dg.AssetKey(["transactions", "fct_sales"]),
     dg.AssetKey(["core", "fx_rates_daily"]),
 ]
+IN_STOCK_DEP = dg.AssetKey(["products", "inventory_items"])
 LEVELS = {"product": ["product_series_key"], "product_size": ["product_series_key", "size"]}
 
 DEMAND_DDL = """
@@ -140,16 +141,22 @@ from transactions.fct_market_sales
 # price is converted to the history's currency with the ECB rate of the sale's UTC day.
 _OWN_SQL = """
 with fx as (
-    select rate_date, currency, home_per_unit, home_currency from core.fx_rates_daily
+    select rate_date, currency, home_per_unit from core.fx_rates_daily
+),
+
+home as (
+    select max(home_currency) as currency from core.fx_rates_daily
 )
+
 select s.product_key as product_series_key, coalesce(s.item_name, s.style_code) as product_name,
        nullif(split_part(s.variant_key, ':', 2), '') as size, s.sold_at,
        (case when s.gross_currency = %(currency)s then s.gross_amount
              else s.gross_amount
-                  * coalesce(f.home_per_unit, case when s.gross_currency = f.home_currency then 1 end)
-                  / nullif(coalesce(t.home_per_unit, case when %(currency)s = t.home_currency then 1 end), 0)
+                  * (case when s.gross_currency = home.currency then 1 else f.home_per_unit end)
+                  / nullif(case when %(currency)s = home.currency then 1 else t.home_per_unit end, 0)
         end)::float8 as price
 from transactions.fct_sales as s
+cross join home
 cross join lateral generate_series(1, greatest(coalesce(s.quantity, 1), 1)) as unit
 left join fx as f on f.rate_date = s.sale_date and f.currency = s.gross_currency
 left join fx as t on t.rate_date = s.sale_date and t.currency = %(currency)s
@@ -211,26 +218,50 @@ def product_names(sales: pd.DataFrame) -> dict[str, str]:
                 .itertuples(index=False, name=None))
 
 
-def level_sales(sales: pd.DataFrame, level: str) -> pd.DataFrame:
-    """The events of one level: every sale for ``product``, sales with a readable size for ``product_size``."""
+def level_sales(sales: pd.DataFrame, level: str, max_series: int = 0,
+                always: set[tuple[str, ...]] | frozenset = frozenset()) -> pd.DataFrame:
+    """The events of one level: every sale for ``product``, sales with a readable size for
+    ``product_size``; with ``max_series`` > 0 only the series with the most sales, plus ``always``
+    (key tuples, e.g. the sizes in stock)."""
     if level == "product_size":
-        return sales[sales["size"].notna()]
-    return sales
+        sales = sales[sales["size"].notna()]
+    if max_series <= 0 or sales.empty:
+        return sales
+    keys = LEVELS[level]
+    counts = sales.groupby(keys).size().reset_index(name="n").sort_values([*keys], kind="stable")
+    counts = counts.sort_values("n", ascending=False, kind="stable")
+    chosen = {tuple(map(str, k)) for k in counts[keys].head(max_series).itertuples(index=False, name=None)}
+    chosen |= set(always)
+    mask = [tuple(map(str, k)) in chosen for k in sales[keys].itertuples(index=False, name=None)]
+    return sales[mask]
+
+
+def sizes_in_stock(conn: psycopg.Connection) -> set[tuple[str, str]]:
+    """(product key, size) of every pair in stock (products.inventory_items), as product_size series keys."""
+    if not _exists(conn, "products.inventory_items"):
+        return set()
+    rows = conn.execute("select distinct variant_key from products.inventory_items"
+                        " where current_status in ('in_stock', 'listed') and variant_key like '%:%'").fetchall()
+    return {tuple(key.split(":", 1)) for (key,) in rows}
 
 
 # --------------------------------------------------------------------------- forecasts
 
 
 def forecast_rows(sales: pd.DataFrame, currency: str | None, levels: Sequence[str], horizons: Sequence[int],
-                  min_weeks: int, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Forecasts of every level as rows of analytics.demand_forecasts (without computed_at/run_id)."""
+                  min_weeks: int, seed: int, max_size_series: int = 0,
+                  in_stock: set[tuple[str, str]] | frozenset = frozenset()) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Forecasts of every level as rows of analytics.demand_forecasts (without computed_at/run_id):
+    every product; the ``max_size_series`` product x size series with the most sales (0: all) and every
+    size in stock."""
     from soleflipper.forecasting import forecast, weekly_panel
 
     names = product_names(sales)
     frames, panels = [], {}
     for level in levels:
         keys = LEVELS[level]
-        panel = weekly_panel(level_sales(sales, level), keys=keys, min_weeks=min_weeks)
+        chosen = level_sales(sales, level, max_size_series, in_stock) if level == "product_size" else sales
+        panel = weekly_panel(chosen, keys=keys, min_weeks=min_weeks)
         panels[level] = panel
         if panel.n_series == 0:
             continue
@@ -287,13 +318,14 @@ def replace_demand_forecasts(conn: psycopg.Connection, rows: pd.DataFrame, compu
 
 def backtest_levels(sales: pd.DataFrame, levels: Sequence[str], horizons: Sequence[int], first_origin: int,
                     step: int, min_weeks: int, seed: int, models: Sequence[str] | None = None,
-                    progress: Callable[[str, int, int], None] | None = None) -> pd.DataFrame:
-    """run_backtest per level: the accuracy table with a ``level`` column first."""
+                    progress: Callable[[str, int, int], None] | None = None, max_series: int = 0) -> pd.DataFrame:
+    """run_backtest per level (on the ``max_series`` series with the most sales; 0: all): the accuracy
+    table with a ``level`` column first."""
     from soleflipper.forecasting import run_backtest, weekly_panel
 
     frames = []
     for level in levels:
-        panel = weekly_panel(level_sales(sales, level), keys=LEVELS[level], min_weeks=min_weeks)
+        panel = weekly_panel(level_sales(sales, level, max_series), keys=LEVELS[level], min_weeks=min_weeks)
         if panel.n_series == 0:
             continue
         report = (lambda done, total, lv=level: progress(lv, done, total)) if progress else None
@@ -391,6 +423,9 @@ class DemandForecastConfig(dg.Config):
     """Which series to forecast: per product, per product x size."""
     min_weeks: int = 40
     """Weeks of history (from a series' first sale) a series needs to be forecast."""
+    max_size_series: int = 150
+    """Product x size series to forecast: the ones with the most sales, plus every size in stock
+    (0: every series; each takes ~0.1 s)."""
     seed: int = 0
 
 
@@ -403,6 +438,8 @@ class ForecastAccuracyConfig(dg.Config):
     step: int = 4
     """Weeks between backtest origins."""
     min_weeks: int = 40
+    max_series: int = 30
+    """Backtest the series with the most sales (0: all; `soleflipper backtest` runs every series)."""
     models: list[str] = []
     """Models to compare; empty: every baseline, candidate and the chosen model."""
     seed: int = 0
@@ -417,7 +454,7 @@ def _check_levels(levels: Sequence[str]) -> None:
 @dg.asset(
     key=DEMAND_FORECASTS,
     group_name=GROUP,
-    deps=HISTORY_DEPS,
+    deps=[*HISTORY_DEPS, IN_STOCK_DEP],
     kinds={"python", "postgres"},
     description="Weekly demand forecasts (units and price, point and 80 % interval) per product and per "
                 "product x size, from market sales and the reseller's own sales; analytics.demand_forecasts, "
@@ -432,14 +469,16 @@ def demand_forecasts(context: dg.AssetExecutionContext, config: DemandForecastCo
         context.log.info(f"history: {history.market_sales} market sales, {history.own_sales} own sales "
                          f"({history.own_sales_without_fx} own sales without an FX rate left out), "
                          f"prices in {history.currency}")
+        in_stock = sizes_in_stock(conn)
         rows, panels = forecast_rows(history.sales, history.currency, config.levels, config.horizons,
-                                     config.min_weeks, config.seed)
+                                     config.min_weeks, config.seed, config.max_size_series, in_stock)
         computed_at = datetime.now(UTC)
         written = replace_demand_forecasts(conn, rows, computed_at, context.run.run_id)
     series = {level: panel.n_series for level, panel in panels.items()}
     metadata: dict[str, Any] = {
         "rows": written,
         "series": sum(series.values()),
+        "sizes_in_stock": len(in_stock),
         **{f"series_{level}": n for level, n in series.items()},
         "models": ", ".join(sorted(rows["model"].unique())) if len(rows) else "none",
         "market_sales": history.market_sales,
@@ -482,7 +521,7 @@ def forecast_accuracy(context: dg.AssetExecutionContext, config: ForecastAccurac
     with warehouse.connect() as conn:
         history = load_sales_history(conn)
         results = backtest_levels(history.sales, config.levels, config.horizons, config.first_origin, config.step,
-                                  config.min_weeks, config.seed, config.models or None, progress)
+                                  config.min_weeks, config.seed, config.models or None, progress, config.max_series)
         written = append_forecast_accuracy(conn, results, "warehouse", context.run.run_id, datetime.now(UTC))
     metadata: dict[str, Any] = {
         "rows": written,

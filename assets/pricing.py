@@ -15,7 +15,7 @@ Inputs per pair: the market snapshot of its variant (newest StockX market data o
 pricing day: lowest ask, highest bid; ``staging.stg_stockx__market_data`` through
 ``products.dim_variants``), its variant's market sales of the last ``recent_sales_days``
 (``transactions.fct_market_sales``, StockX only), the demand estimate from
-``analytics.demand_forecasts`` (the product × size series, else the product's; nearest horizon),
+``analytics.demand_forecasts`` (the product × size series, else the product's; mean of the next 4 weeks),
 fee schedules (``core.platform_fee_schedules``) and the rules file (``SOLEFLIPPER_PRICING_RULES``,
 else ``soleflipper/pricing/default_rules.yaml``). Amounts in other currencies are converted with
 the newest ECB rate on or before the pricing day (``core.fx_rates_daily``); market data that
@@ -258,17 +258,17 @@ class Demand:
     currency: str | None
 
 
+DEMAND_WEEKS = 4  # the demand estimate is the mean of the forecasts for the next 4 weeks
+
+
 def load_demand(conn: psycopg.Connection) -> dict[tuple[str, str], Demand]:
-    """Demand per (level, series_id) from analytics.demand_forecasts: the nearest horizon's first week,
-    units and price (mean over the models stored for it)."""
+    """Demand per (level, series_id) from analytics.demand_forecasts: the mean weekly units and price
+    (point and 80 % bounds) over the next ``DEMAND_WEEKS`` forecast weeks (all models stored for them)."""
     if not _exists(conn, "analytics.demand_forecasts"):
         return {}
     rows = conn.execute(
-        "with nearest as (select level, series_id, min(horizon_weeks) as h, min(week_start) as w"
-        " from analytics.demand_forecasts group by 1, 2)"
-        " select f.level, f.series_id, f.target, avg(f.point), avg(f.lower_80), avg(f.upper_80), max(f.currency)"
-        " from analytics.demand_forecasts as f join nearest as n on n.level = f.level and n.series_id = f.series_id"
-        " and n.h = f.horizon_weeks and n.w = f.week_start group by 1, 2, 3").fetchall()
+        "select level, series_id, target, avg(point), avg(lower_80), avg(upper_80), max(currency)"
+        " from analytics.demand_forecasts where horizon_weeks <= %s group by 1, 2, 3", (DEMAND_WEEKS,)).fetchall()
     parts: dict[tuple[str, str], dict[str, tuple]] = defaultdict(dict)
     for level, series_id, target, point, lower, upper, currency in rows:
         parts[(level, series_id)][target] = (point, lower, upper, currency)
@@ -276,8 +276,8 @@ def load_demand(conn: psycopg.Connection) -> dict[tuple[str, str], Demand]:
     for key, targets in parts.items():
         units = targets.get("units")
         price = targets.get("price", (None, None, None, None))
-        out[key] = Demand(key[0], float(units[0]) if units and units[0] is not None else None,
-                          _dec(price[0]), _dec(price[1]), _dec(price[2]), price[3])
+        out[key] = Demand(key[0], round(float(units[0]), 3) if units and units[0] is not None else None,
+                          _money(_dec(price[0])), _money(_dec(price[1])), _money(_dec(price[2])), price[3])
     return out
 
 

@@ -8,6 +8,7 @@ from assets.checks_freshness import build_source_freshness_checks
 from assets.checks_products import product_match_rate
 from assets.dbt import warehouse_dbt_models
 from assets.file_imports import build_file_import_asset
+from assets.forecasting import forecasting_assets, forecasting_checks
 from assets.notion import notion_assets, notion_enabled, notion_resource_from_env
 from assets.pricing import pricing_assets, pricing_checks
 from assets.stockx import stockx_assets, stockx_enabled, stockx_job, stockx_schedule
@@ -64,8 +65,8 @@ source_freshness_job, source_freshness_daily = source_freshness_schedule(source_
 defs = dg.Definitions(
     # Forecasts and pricing read the dbt marts and write Python-owned analytics tables: they run
     # after dbt in every job that selects them (refresh_everything, the market sales imports).
-    assets=[*ingestion_assets, warehouse_dbt_models, *pricing_assets],
-    asset_checks=[product_match_rate, *source_freshness_checks, *pricing_checks],
+    assets=[*ingestion_assets, warehouse_dbt_models, *forecasting_assets, *pricing_assets],
+    asset_checks=[product_match_rate, *source_freshness_checks, *forecasting_checks, *pricing_checks],
     jobs=[everything_job, forecast_and_price_job, *file_import_jobs.values(), *refresh_jobs.values(), source_freshness_job,
           *([stockx_job] if STOCKX else [])],
     # KPI view refresh cadences and the daily source freshness check (pipelines/schedules.py;
