@@ -199,7 +199,10 @@ def load_sales_history(conn: psycopg.Connection) -> SalesHistory:
             own = _frame(conn.execute(query, {"currency": currency}))
     without_fx = int(own["price"].isna().sum()) if len(own) else 0
     own = own[own["price"].notna()] if len(own) else own
-    sales = pd.concat([market.drop(columns=["currency"]), own], ignore_index=True)
+    columns = ["product_series_key", "product_name", "size", "sold_at", "price", "retail_price", "release_date",
+               "brand"]
+    parts = [frame for frame in (market.drop(columns=["currency"]), own) if len(frame)]
+    sales = pd.concat(parts, ignore_index=True).reindex(columns=columns) if parts else pd.DataFrame(columns=columns)
     if len(sales):
         sales["sold_at"] = pd.to_datetime(sales["sold_at"], utc=True)
         sales["price"] = sales["price"].astype(float)
