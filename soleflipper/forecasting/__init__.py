@@ -23,7 +23,7 @@ Public API (names and shapes are a contract with the Dagster assets, CLI and war
   future week 1..max(horizons).
 * ``accuracy_plot_png(results, title) -> bytes``: PNG of MASE by horizon per model and target.
 * ``BASELINES`` = ("mean_last_4", "last_value", "seasonal_naive_4", "damped_ets"),
-  ``CANDIDATES`` = ("median_last_4", "pooled_gbm"), ``CHOSEN_MODEL`` = "chosen".
+  ``CANDIDATES`` = ("median_last_4", "pooled_gbm", "median_of_five"), ``CHOSEN_MODEL`` = "chosen".
 
 Definitions:
 
@@ -36,10 +36,16 @@ Definitions:
   interval) are means over the same forecasts (metrics.py, backtest.py).
 * Intervals: simple baselines use the 10 %/90 % quantiles of their own errors at each step over
   earlier origins inside the training window; damped ETS its model variance; the pooled model
-  two quantile models (10 %, 90 %); the chosen model the median of its components' bounds.
-* The chosen model (selection.py) is the median of five forecasts per week: mean_last_4,
+  two quantile models (10 %, 90 %); median_of_five the median of its components' bounds; the
+  chosen price model the 10 %/90 % quantiles of its mixture.
+* ``median_of_five`` (selection.py) is the median of five forecasts per week: mean_last_4,
   median_last_4, last_value, damped_ets and pooled_gbm (gbm.py: one scikit-learn gradient-boosted
   model per target, pooled over all series, on scale-free targets).
+* The chosen model (selection.py): units = median_of_five; price = the median of the
+  carried-forward mixture p0(k) * delta(last value) + (1 - p0(k)) * Laplace(L_k, b_k)
+  (mixture.py): p0(k) = P(no sale in the next k weeks) from the training window's units, L_k the
+  median of mean_last_4, median_last_4, a noise-aware Kalman level (level.py), damped_ets and
+  pooled_gbm. Sparse series (p0 >= 0.5) get exactly the last value, dense ones the level.
 * Honesty: every model, feature, scale and interval at an origin uses only weeks before it; the
   pooled model is refitted every 4 weeks on rows whose target week precedes the refit week.
 * Short histories in ``forecast``: under 8 weeks since the first sale -> mean_last_4 over the

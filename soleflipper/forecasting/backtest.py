@@ -32,7 +32,14 @@ from soleflipper.forecasting.ets import damped_ets
 from soleflipper.forecasting.features import FeatureGrid
 from soleflipper.forecasting.gbm import PooledGBM
 from soleflipper.forecasting.metrics import bias, coverage, mase, naive_scale, smape
-from soleflipper.forecasting.selection import BASELINES, CANDIDATES, CHOSEN_MODEL, combine
+from soleflipper.forecasting.selection import (
+    BASELINES,
+    CANDIDATES,
+    CHOSEN_MODEL,
+    ENSEMBLE,
+    chosen_forecasts,
+    combine,
+)
 from soleflipper.forecasting.weekly import WeeklyPanel, origins
 
 TARGETS = ("units", "price")
@@ -121,27 +128,41 @@ def backtest_forecasts(
     grid = FeatureGrid(panel) if panel.n_series else None
     needed = set(models)
     if CHOSEN_MODEL in needed:
+        needed.add(ENSEMBLE)
+    if ENSEMBLE in needed:
         needed |= set(combine.components)
-    order = [m for m in [*BASELINES, *CANDIDATES] if m in needed]
-    total = len(order) * len(TARGETS) + (CHOSEN_MODEL in models) * len(TARGETS)
+    order = [m for m in [*BASELINES, *CANDIDATES] if m in needed and m != ENSEMBLE]
+    total = (len(order) + (ENSEMBLE in needed) + (CHOSEN_MODEL in models)) * len(TARGETS)
     done = 0
     out: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
     for target in TARGETS:
         for model in order:
             if model == "pooled_gbm":
                 out[target, model] = _pooled(panel, grid, target, tasks, horizon, step, seed)
             else:
                 out[target, model] = _per_window(model, panel, target, tasks, horizon)
-            done += 1
-            if progress:
-                progress(done, total)
-        if CHOSEN_MODEL in models:
-            out[target, CHOSEN_MODEL] = combine(
+            tick()
+        if ENSEMBLE in needed:
+            out[target, ENSEMBLE] = combine(
                 {m: out[target, m] for m in combine.components}, nonnegative=target == "units"
             )
-            done += 1
-            if progress:
-                progress(done, total)
+            tick()
+        if CHOSEN_MODEL in models:
+            windows = (
+                (panel.price[i, panel.first_week[i] : c], panel.units[i, panel.first_week[i] : c])
+                for i, c in zip(tasks.series, tasks.week, strict=True)
+            )
+            out[target, CHOSEN_MODEL] = chosen_forecasts(
+                target, {m: out[target, m] for m in combine.components}, windows
+            )
+            tick()
     return tasks, {k: v for k, v in out.items() if k[1] in models}
 
 

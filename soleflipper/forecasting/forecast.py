@@ -21,7 +21,7 @@ from soleflipper.forecasting.baselines import simple_baseline
 from soleflipper.forecasting.ets import damped_ets
 from soleflipper.forecasting.features import FeatureGrid
 from soleflipper.forecasting.gbm import MIN_HISTORY, PooledGBM
-from soleflipper.forecasting.selection import CHOSEN_MODEL, combine
+from soleflipper.forecasting.selection import CHOSEN_MODEL, chosen_forecasts, combine
 from soleflipper.forecasting.weekly import WeeklyPanel
 
 SHORT_HISTORY_MODEL = "mean_last_4"
@@ -66,7 +66,10 @@ def forecast(panel: WeeklyPanel, horizons: Sequence[int] = (4, 8, 12), seed: int
     frames = []
     for target in ("units", "price"):
         parts = _component_forecasts(panel, target, horizon, seed)
-        point, lower, upper = combine(parts, nonnegative=target == "units")
+        windows = (
+            (panel.price[i, panel.first_week[i] :], panel.units[i, panel.first_week[i] :]) for i in range(n)
+        )
+        point, lower, upper = chosen_forecasts(target, parts, windows)
         fb = parts[SHORT_HISTORY_MODEL]
         point[short] = fb[0][short]
         # an empirical interval from a few weeks can miss its own point: widen it to include it
