@@ -52,8 +52,13 @@ class _Progress:
 
         bar = self.bars.get(level)
         if bar is None:
-            bar = self.bars[level] = tqdm(total=total, desc=f"backtest {level}", unit=" tasks",
-                                          disable=not sys.stderr.isatty(), leave=False)
+            bar = self.bars[level] = tqdm(
+                total=total,
+                desc=f"backtest {level}",
+                unit=" tasks",
+                disable=not sys.stderr.isatty(),
+                leave=False,
+            )
         bar.total = total
         bar.update(done - bar.n)
 
@@ -64,17 +69,21 @@ class _Progress:
 
 def accuracy_table(results) -> str:
     """The accuracy table as aligned text."""
-    header = f"{'level':<13} {'target':<6} {'model':<18} {'h':>3} {'MASE':>7} {'sMAPE':>7} {'bias':>7} " \
-             f"{'cov80':>6} {'series':>7} {'forecasts':>10}"
+    header = (
+        f"{'level':<13} {'target':<6} {'model':<18} {'h':>3} {'MASE':>7} {'sMAPE':>7} {'bias':>7} "
+        f"{'cov80':>6} {'series':>7} {'forecasts':>10}"
+    )
     lines = [header, "-" * len(header)]
 
     def num(value, width: int) -> str:
         return f"{'-':>{width}}" if value is None or value != value else f"{float(value):>{width}.3f}"
 
     for r in results.itertuples(index=False):
-        lines.append(f"{r.level:<13} {r.target:<6} {r.model:<18} {int(r.horizon):>3} {num(r.mase, 7)} "
-                     f"{num(r.smape, 7)} {num(r.bias, 7)} {num(r.coverage_80, 6)} {int(r.n_series):>7} "
-                     f"{int(r.n_forecasts):>10}")
+        lines.append(
+            f"{r.level:<13} {r.target:<6} {r.model:<18} {int(r.horizon):>3} {num(r.mase, 7)} "
+            f"{num(r.smape, 7)} {num(r.bias, 7)} {num(r.coverage_80, 6)} {int(r.n_series):>7} "
+            f"{int(r.n_forecasts):>10}"
+        )
     return "\n".join(lines)
 
 
@@ -86,16 +95,12 @@ def _file_sales(path: Path, file_format: str):
 
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
-    import pandas as pd
-
-    from assets.forecasting import ACCURACY_COLUMNS, backtest_levels, load_sales_history
+    from soleflipper.analytics_rows.forecasts import LEVELS, backtest_levels
 
     levels = args.level or ["product"]
     progress = _Progress()
     try:
         if args.input:
-            from soleflipper.forecasting import run_backtest, weekly_panel
-
             path = Path(args.input)
             if not args.format:
                 _err("--input needs --format stockx_contest or sneakertracker")
@@ -105,26 +110,32 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
             sales = _file_sales(path, args.format)
             source = f"{path.name} ({args.format}, {len(sales):,} sales)"
-            frames = []
-            for level in levels:
-                panel = weekly_panel(sales, keys=LEVEL_KEYS[level], min_weeks=args.min_weeks)
-                if panel.n_series == 0:
-                    continue
-                result = run_backtest(panel, horizons=tuple(args.horizons), first_origin=args.first_origin,
-                                      step=args.step, models=args.models or None, seed=args.seed,
-                                      progress=lambda done, total, lv=level: progress(lv, done, total))
-                frames.append(result.assign(level=level)[["level", *ACCURACY_COLUMNS]])
-            results = pd.concat(frames, ignore_index=True) if frames else \
-                pd.DataFrame(columns=["level", *ACCURACY_COLUMNS])
+            level_keys = LEVEL_KEYS
         else:
             import psycopg
 
+            from soleflipper.warehouse_inputs.sales_history import load_sales_history
+
             with psycopg.connect(_warehouse_url(settings)) as conn:
                 history = load_sales_history(conn)
-            source = (f"the warehouse ({history.market_sales:,} market sales, {history.own_sales:,} own sales, "
-                      f"prices in {history.currency or '-'})")
-            results = backtest_levels(history.sales, levels, args.horizons, args.first_origin, args.step,
-                                      args.min_weeks, args.seed, args.models or None, progress)
+            sales = history.sales
+            source = (
+                f"the warehouse ({history.market_sales:,} market sales, {history.own_sales:,} own sales, "
+                f"prices in {history.currency or '-'})"
+            )
+            level_keys = LEVELS
+        results = backtest_levels(
+            sales,
+            levels,
+            args.horizons,
+            args.first_origin,
+            args.step,
+            args.min_weeks,
+            args.seed,
+            args.models or None,
+            progress,
+            level_keys=level_keys,
+        )
     finally:
         progress.close()
     _out(f"Forecast accuracy on {source}:")
@@ -132,8 +143,10 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         _out(f"no series with at least {args.min_weeks} weeks of history")
         return 1
     _out(accuracy_table(results))
-    _out("MASE < 1: better than repeating last week's value (scaled by the series' in-sample naive error); "
-         "bias > 0: forecasts too high; cov80: share of actuals inside the 80 % interval.")
+    _out(
+        "MASE < 1: better than repeating last week's value (scaled by the series' in-sample naive error); "
+        "bias > 0: forecasts too high; cov80: share of actuals inside the 80 % interval."
+    )
     if args.out:
         results.to_csv(args.out, index=False)
         _out(f"wrote {args.out}")
@@ -141,14 +154,31 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def pricing_table(rows: list[tuple], show_reason: bool = False) -> str:
-    header = (f"{'product':<42} {'size':<8} {'platform':<8} {'list price':>12} {'floor':>10} {'days':>5} "
-              f"{'payout':>10} {'profit':>9} {'status':<10}")
+    header = (
+        f"{'product':<42} {'size':<8} {'platform':<8} {'list price':>12} {'floor':>10} {'days':>5} "
+        f"{'payout':>10} {'profit':>9} {'status':<10}"
+    )
     lines = [header, "-" * len(header)]
-    for (name, size, platform, recommended, currency, price, floor, days, payout, profit, clearance, _loss,
-         reason) in rows:
+    for (
+        name,
+        size,
+        platform,
+        recommended,
+        currency,
+        price,
+        floor,
+        days,
+        payout,
+        profit,
+        clearance,
+        _loss,
+        reason,
+    ) in rows:
         flag = "clearance" if clearance else ("best" if recommended else "")
-        lines.append(f"{(name or '-')[:42]:<42} {(size or '-')[:8]:<8} {platform:<8} {price:>8.2f} {currency} "
-                     f"{floor:>10.2f} {days:>5} {payout:>10.2f} {profit:>9.2f} {flag:<10}")
+        lines.append(
+            f"{(name or '-')[:42]:<42} {(size or '-')[:8]:<8} {platform:<8} {price:>8.2f} {currency} "
+            f"{floor:>10.2f} {days:>5} {payout:>10.2f} {profit:>9.2f} {flag:<10}"
+        )
         if show_reason:
             lines.append(f"    {reason}")
     return "\n".join(lines)
@@ -158,34 +188,53 @@ def cmd_pricing(args: argparse.Namespace, settings: Settings) -> int:
     import psycopg
 
     with psycopg.connect(_warehouse_url(settings)) as conn:
-        if not conn.execute("select to_regclass('analytics.pricing_recommendations') is not null").fetchone()[0]:
-            _out("No pricing recommendations yet: run `make run` (or materialize analytics/pricing_recommendations).")
+        if not conn.execute("select to_regclass('analytics.pricing_recommendations') is not null").fetchone()[
+            0
+        ]:
+            _out(
+                "No pricing recommendations yet: run `make run` (or materialize analytics/pricing_recommendations)."
+            )
             return 1
         rows = conn.execute(
             "select product_name, size_label, platform, recommended, currency, list_price, floor,"
             " expected_days_to_sell, expected_payout, expected_profit, clearance, loss, reason"
             " from analytics.pricing_recommendations where recommended or %s"
             " order by clearance, expected_profit desc, inventory_item_id, platform limit %s",
-            (bool(args.all), args.limit)).fetchall()
+            (bool(args.all), args.limit),
+        ).fetchall()
         total, priced_on, computed_at = conn.execute(
             "select count(distinct inventory_item_id), max(priced_on), max(computed_at)"
-            " from analytics.pricing_recommendations").fetchone()
-    _out(f"Pricing recommendations for {total} pairs in stock (priced for {priced_on}, computed {computed_at:%Y-%m-%d %H:%M} UTC)"
-         if total else "No pairs in stock were priced.")
+            " from analytics.pricing_recommendations"
+        ).fetchone()
+    _out(
+        f"Pricing recommendations for {total} pairs in stock (priced for {priced_on}, computed {computed_at:%Y-%m-%d %H:%M} UTC)"
+        if total
+        else "No pairs in stock were priced."
+    )
     if rows:
         _out(pricing_table(rows, args.reasons))
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    backtest = sub.add_parser("backtest", help="forecast accuracy (rolling-origin backtest) on the warehouse or a file")
-    backtest.add_argument("--input", help="a sales history file to backtest instead of the warehouse (not loaded)")
+    backtest = sub.add_parser(
+        "backtest", help="forecast accuracy (rolling-origin backtest) on the warehouse or a file"
+    )
+    backtest.add_argument(
+        "--input", help="a sales history file to backtest instead of the warehouse (not loaded)"
+    )
     backtest.add_argument("--format", choices=FILE_FORMATS, help="layout of --input")
-    backtest.add_argument("--level", action="append", choices=sorted(LEVEL_KEYS),
-                          help="series level (repeatable; default product)")
+    backtest.add_argument(
+        "--level",
+        action="append",
+        choices=sorted(LEVEL_KEYS),
+        help="series level (repeatable; default product)",
+    )
     backtest.add_argument("--horizons", type=int, nargs="+", default=[4, 8, 12], help="horizons in weeks")
     backtest.add_argument("--models", nargs="+", help="models to compare (default: all)")
-    backtest.add_argument("--first-origin", type=int, default=26, help="weeks of history before the first origin")
+    backtest.add_argument(
+        "--first-origin", type=int, default=26, help="weeks of history before the first origin"
+    )
     backtest.add_argument("--step", type=int, default=4, help="weeks between origins")
     backtest.add_argument("--min-weeks", type=int, default=40, help="weeks of history a series needs")
     backtest.add_argument("--seed", type=int, default=0)

@@ -153,8 +153,10 @@ def ensure_key_file(path: Path) -> str:
     try:
         make_fernet(key)
     except TokenStoreError:
-        raise DemoError(f"{path} does not hold a valid Fernet key: delete it and run again "
-                        "(stored demo StockX tokens are then replaced by a new sign-in)") from None
+        raise DemoError(
+            f"{path} does not hold a valid Fernet key: delete it and run again "
+            "(stored demo StockX tokens are then replaced by a new sign-in)"
+        ) from None
     return key
 
 
@@ -183,7 +185,11 @@ def _remember_tokens(sim: Any, tokens: Mapping[str, Any]) -> None:
     Uses the simulator's token tables (``_access``: token -> expiry, ``_refresh``) under its
     lock: there is no public call for "the server remembers its tokens" yet.
     """
-    access, refresh, expires = tokens.get("access_token"), tokens.get("refresh_token"), tokens.get("expires_at")
+    access, refresh, expires = (
+        tokens.get("access_token"),
+        tokens.get("refresh_token"),
+        tokens.get("expires_at"),
+    )
     with sim.lock:
         if isinstance(access, str) and isinstance(expires, int | float):
             sim._access[access] = float(expires)  # an expired one stays expired: the client refreshes
@@ -221,7 +227,7 @@ def _port(variable: str, default: int) -> int:
 
 # The demo business's data ends on 2024-12-29 (demo sales, purchases and market history): its pairs in
 # stock are priced as of the next day, so recent market sales and stock ages look like a live shop's
-# (unless SOLEFLIPPER_PRICING_AS_OF is set). == assets.pricing.AS_OF_ENV
+# (unless SOLEFLIPPER_PRICING_AS_OF is set). == soleflipper.analytics_rows.pricing.AS_OF_ENV
 ENV_PRICING_AS_OF = "SOLEFLIPPER_PRICING_AS_OF"
 DEMO_PRICING_DAY = "2024-12-30"
 
@@ -246,7 +252,9 @@ def _notion_service(n_sales: int, seed: int) -> Iterator[dict[str, Any]]:
     if (os.environ.get(ENV_NOTION_TOKEN) or "").strip():
         yield {"notion_note": f"{ENV_NOTION_TOKEN} is set: using the configured Notion, no simulator"}
         return
-    sim = NotionSimulator.from_demo(n_sales, seed, _port(ENV_NOTION_SIMULATOR_PORT, DEFAULT_NOTION_SIMULATOR_PORT))
+    sim = NotionSimulator.from_demo(
+        n_sales, seed, _port(ENV_NOTION_SIMULATOR_PORT, DEFAULT_NOTION_SIMULATOR_PORT)
+    )
     _start(sim)
     try:
         api_url = sim.url("/v1")
@@ -255,8 +263,13 @@ def _notion_service(n_sales: int, seed: int) -> Iterator[dict[str, Any]]:
             exported[variable] = getattr(sim.workspace.databases[database], field)
         with _exported(exported):
             pages = sim.page_ids("purchases"), sim.page_ids("sales")
-            log.info("Notion simulator on %s (%s purchases, %s sales; seed %s)", api_url, len(pages[0]),
-                     len(pages[1]), seed)
+            log.info(
+                "Notion simulator on %s (%s purchases, %s sales; seed %s)",
+                api_url,
+                len(pages[0]),
+                len(pages[1]),
+                seed,
+            )
             yield {"notion_api_url": api_url, "notion_simulator": sim}
     finally:
         sim.stop()
@@ -286,10 +299,13 @@ def _stockx_service(settings: Settings, n_sales: int, seed: int) -> Iterator[Dem
         raise DemoError(
             "StockX tokens are stored in the warehouse but cannot be decrypted with the demo's key "
             f"({created_key or FERNET_KEY_ENV}); restore the key that stored them, or run "
-            "`soleflipper stockx login` with the StockX variables set") from None
+            "`soleflipper stockx login` with the StockX variables set"
+        ) from None
     if stored and not issued_by_a_simulator(stored):
-        note = (f"tokens for the real StockX are stored but {ENV_API_KEY} is not set: the demo does not "
-                "replace them, so StockX is left out (set the StockX variables to use your account)")
+        note = (
+            f"tokens for the real StockX are stored but {ENV_API_KEY} is not set: the demo does not "
+            "replace them, so StockX is left out (set the StockX variables to use your account)"
+        )
         log.warning(note)
         yield DemoServices(key_file=created_key, note=note)
         return
@@ -306,8 +322,15 @@ def _stockx_service(settings: Settings, n_sales: int, seed: int) -> Iterator[Dem
         sim.stop()
 
 
-def _signed_in(settings: Settings, sim: Any, stored: Mapping[str, Any] | None, created_key: Path | None,
-               n_sales: int, seed: int, rate: float) -> DemoServices:
+def _signed_in(
+    settings: Settings,
+    sim: Any,
+    stored: Mapping[str, Any] | None,
+    created_key: Path | None,
+    n_sales: int,
+    seed: int,
+    rate: float,
+) -> DemoServices:
     """Sign the exported StockX client in (or tell the simulator about stored tokens)."""
     from resources.stockx.resource import StockXSettings
     from simulators.stockx import DEMO_REDIRECT_URI
@@ -320,5 +343,10 @@ def _signed_in(settings: Settings, sim: Any, stored: Mapping[str, Any] | None, c
             client.exchange_code(sim.issue_code(DEMO_REDIRECT_URI))
         signed_in = True
     log.info("StockX simulator on %s (%s sales, seed %s, %g requests/s)", sim.base_url, n_sales, seed, rate)
-    return DemoServices(stockx_api_url=sim.api_base_url, stockx_auth_url=sim.auth_url, simulator=sim,
-                        signed_in=signed_in, key_file=created_key)
+    return DemoServices(
+        stockx_api_url=sim.api_base_url,
+        stockx_auth_url=sim.auth_url,
+        simulator=sim,
+        signed_in=signed_in,
+        key_file=created_key,
+    )

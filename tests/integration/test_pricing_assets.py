@@ -20,7 +20,6 @@ import dagster as dg
 import psycopg
 import pytest
 
-from assets.forecasting import ensure_forecast_tables
 from assets.pricing import (
     pricing_backtest,
     pricing_recommendations,
@@ -29,6 +28,7 @@ from assets.pricing import (
 from resources.dbt import DBT_PROJECT_DIR
 from resources.warehouse import WarehouseResource
 from soleflipper.settings import PROJECT_ROOT
+from soleflipper.warehouse_tables.forecasts import ensure_forecast_tables
 
 AS_OF = date(2024, 12, 30)
 USD_IN_EUR = Decimal("0.95")
@@ -59,17 +59,64 @@ create table core.platform_fee_schedules (fee_schedule_id text, platform text, f
 
 PAIRS = [
     # fresh pair with market data and a size-level forecast
-    ("A", DUNK, f"{DUNK}:US M 10", "DD1391-100", "Nike Dunk Low Retro White Black", "10", "in_stock",
-     date(2024, 12, 1), Decimal("95.00"), "EUR"),
+    (
+        "A",
+        DUNK,
+        f"{DUNK}:US M 10",
+        "DD1391-100",
+        "Nike Dunk Low Retro White Black",
+        "10",
+        "in_stock",
+        date(2024, 12, 1),
+        Decimal("95.00"),
+        "EUR",
+    ),
     # listed for 304 days: clearance; only a product-level forecast
-    ("B", AF1, f"{AF1}:US M 9", "CW2288-111", "Nike Air Force 1 Low '07 White", "9", "listed",
-     date(2024, 3, 1), Decimal("150.00"), "EUR"),
-    ("C", AF1, f"{AF1}:US M 9", "CW2288-111", "Nike Air Force 1 Low '07 White", "9", "in_stock", None, None, None),
-    ("D", DUNK, f"{DUNK}:US M 10", "DD1391-100", "Nike Dunk Low Retro White Black", "10", "sold",
-     date(2024, 11, 1), Decimal("90.00"), "EUR"),
+    (
+        "B",
+        AF1,
+        f"{AF1}:US M 9",
+        "CW2288-111",
+        "Nike Air Force 1 Low '07 White",
+        "9",
+        "listed",
+        date(2024, 3, 1),
+        Decimal("150.00"),
+        "EUR",
+    ),
+    (
+        "C",
+        AF1,
+        f"{AF1}:US M 9",
+        "CW2288-111",
+        "Nike Air Force 1 Low '07 White",
+        "9",
+        "in_stock",
+        None,
+        None,
+        None,
+    ),
+    (
+        "D",
+        DUNK,
+        f"{DUNK}:US M 10",
+        "DD1391-100",
+        "Nike Dunk Low Retro White Black",
+        "10",
+        "sold",
+        date(2024, 11, 1),
+        Decimal("90.00"),
+        "EUR",
+    ),
 ]
-DUNK_SALES = [(date(2024, 12, 5), 205), (date(2024, 12, 12), 199), (date(2024, 12, 19), 214),
-              (date(2024, 12, 27), 208), (date(2024, 12, 28), 201), (date(2024, 10, 1), 400)]  # last: too old
+DUNK_SALES = [
+    (date(2024, 12, 5), 205),
+    (date(2024, 12, 12), 199),
+    (date(2024, 12, 19), 214),
+    (date(2024, 12, 27), 208),
+    (date(2024, 12, 28), 201),
+    (date(2024, 10, 1), 400),
+]  # last: too old
 
 
 @pytest.fixture
@@ -79,42 +126,70 @@ def warehouse(database_url, monkeypatch):
     with psycopg.connect(database_url) as conn:
         conn.execute(TABLES)
         conn.execute(FEES_TABLE)
-        with conn.cursor().copy("copy core.platform_fee_schedules from stdin with (format csv, header true)") as copy:
+        with conn.cursor().copy(
+            "copy core.platform_fee_schedules from stdin with (format csv, header true)"
+        ) as copy:
             copy.write(SEED.read_bytes())
         for item, product, variant, style, name, size, status, bought, cost, currency in PAIRS:
-            conn.execute("insert into products.inventory_items values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                         (item, product, variant, style, name, size, status, bought, None, cost, currency))
-        conn.execute("insert into products.dim_variants values (%s, 'sx-dunk-10'), (%s, 'sx-af1-9')",
-                     (f"{DUNK}:US M 10", f"{AF1}:US M 9"))
-        conn.execute("insert into staging.stg_stockx__market_data values"
-                     " ('sx-dunk-10', 'EUR', 180, 150, '2024-12-29'),"
-                     " ('sx-dunk-10', 'EUR', 999, 990, '2025-01-05')")  # after the pricing day: ignored
+            conn.execute(
+                "insert into products.inventory_items values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (item, product, variant, style, name, size, status, bought, None, cost, currency),
+            )
+        conn.execute(
+            "insert into products.dim_variants values (%s, 'sx-dunk-10'), (%s, 'sx-af1-9')",
+            (f"{DUNK}:US M 10", f"{AF1}:US M 9"),
+        )
+        conn.execute(
+            "insert into staging.stg_stockx__market_data values"
+            " ('sx-dunk-10', 'EUR', 180, 150, '2024-12-29'),"
+            " ('sx-dunk-10', 'EUR', 999, 990, '2025-01-05')"
+        )  # after the pricing day: ignored
         for i, (day, price) in enumerate(DUNK_SALES):
-            conn.execute("insert into transactions.fct_market_sales values (%s, 'stockx_activity_sales', 'stockx',"
-                         " 'Nike Dunk Low Retro White Black', %s, %s, %s, 'US M', '10', %s, %s, %s, 'USD', 120, null)",
-                         (f"s{i}", DUNK, DUNK, f"{DUNK}:US M 10", day, day, price))
-        conn.execute("insert into core.fx_rates_daily values ('2024-12-20', 'USD', 'EUR', %s),"
-                     " ('2025-01-02', 'USD', 'EUR', 2)", (USD_IN_EUR,))  # the later rate must not be used
+            conn.execute(
+                "insert into transactions.fct_market_sales values (%s, 'stockx_activity_sales', 'stockx',"
+                " 'Nike Dunk Low Retro White Black', %s, %s, %s, 'US M', '10', %s, %s, %s, 'USD', 120, null)",
+                (f"s{i}", DUNK, DUNK, f"{DUNK}:US M 10", day, day, price),
+            )
+        conn.execute(
+            "insert into core.fx_rates_daily values ('2024-12-20', 'USD', 'EUR', %s),"
+            " ('2025-01-02', 'USD', 'EUR', 2)",
+            (USD_IN_EUR,),
+        )  # the later rate must not be used
         ensure_forecast_tables(conn)
         for level, series, target, point, lower, upper, currency in (
-                ("product_size", f"{DUNK}:US M 10", "units", 3.5, 2.0, 5.0, None),
-                ("product_size", f"{DUNK}:US M 10", "price", 210, 180, 240, "USD"),
-                ("product", AF1, "units", 1.0, 0.0, 2.0, None),
-                ("product", AF1, "price", 100, 90, 110, "USD")):
+            ("product_size", f"{DUNK}:US M 10", "units", 3.5, 2.0, 5.0, None),
+            ("product_size", f"{DUNK}:US M 10", "price", 210, 180, 240, "USD"),
+            ("product", AF1, "units", 1.0, 0.0, 2.0, None),
+            ("product", AF1, "price", 100, 90, 110, "USD"),
+        ):
             for horizon, week in ((4, date(2025, 1, 20)), (8, date(2025, 2, 17))):
                 conn.execute(
                     "insert into analytics.demand_forecasts (level, series_id, product_series_key, target,"
                     " horizon_weeks, week_start, model, point, lower_80, upper_80, currency, history_weeks,"
                     " history_end, computed_at) values (%s, %s, %s, %s, %s, %s, 'chosen', %s, %s, %s, %s, 60,"
                     " '2024-12-29', now())",
-                    (level, series, series.split(":")[0], target, horizon, week,
-                     point * (1 if horizon == 4 else 2), lower, upper * (1 if horizon == 4 else 2), currency))
+                    (
+                        level,
+                        series,
+                        series.split(":")[0],
+                        target,
+                        horizon,
+                        week,
+                        point * (1 if horizon == 4 else 2),
+                        lower,
+                        upper * (1 if horizon == 4 else 2),
+                        currency,
+                    ),
+                )
     return database_url
 
 
 def _materialize(url: str, *assets, config: dict | None = None) -> dg.ExecuteInProcessResult:
-    return dg.materialize(list(assets), resources={"warehouse": WarehouseResource(database_url=url)},
-                          run_config={"ops": config or {}})
+    return dg.materialize(
+        list(assets),
+        resources={"warehouse": WarehouseResource(database_url=url)},
+        run_config={"ops": config or {}},
+    )
 
 
 def _expected():
@@ -131,25 +206,42 @@ def _expected():
 
     rules, schedules = load_rules(), load_fee_schedules_csv()
     fx = {("USD", "EUR"): USD_IN_EUR, ("EUR", "USD"): Decimal(1) / USD_IN_EUR}
-    recent = tuple(Sale(day, (Decimal(price) * USD_IN_EUR).quantize(Decimal("0.01")))
-                   for day, price in DUNK_SALES if day >= AS_OF - timedelta(days=rules.recent_sales_days))
+    recent = tuple(
+        Sale(day, (Decimal(price) * USD_IN_EUR).quantize(Decimal("0.01")))
+        for day, price in DUNK_SALES
+        if day >= AS_OF - timedelta(days=rules.recent_sales_days)
+    )
     dunk = recommend(
         PairInStock("Nike Dunk Low Retro White Black", "10", Decimal("95.00"), "EUR", date(2024, 12, 1), "A"),
         {"stockx": MarketSnapshot("stockx", "EUR", Decimal(180), Decimal(150), recent)},
-        DemandEstimate(3.5, Decimal("199.50"), Decimal("171.00"), Decimal("228.00")), schedules, rules, AS_OF, fx)
+        DemandEstimate(3.5, Decimal("199.50"), Decimal("171.00"), Decimal("228.00")),
+        schedules,
+        rules,
+        AS_OF,
+        fx,
+    )
     af1 = recommend(
         PairInStock("Nike Air Force 1 Low '07 White", "9", Decimal("150.00"), "EUR", date(2024, 3, 1), "B"),
         {"stockx": MarketSnapshot("stockx", "EUR")},
-        DemandEstimate(1.0, Decimal("95.00"), Decimal("85.50"), Decimal("104.50")), schedules, rules, AS_OF, fx)
+        DemandEstimate(1.0, Decimal("95.00"), Decimal("85.50"), Decimal("104.50")),
+        schedules,
+        rules,
+        AS_OF,
+        fx,
+    )
     return {"A": dunk.best, "B": af1.best}
 
 
 def _rows(url: str) -> dict[str, tuple]:
     with psycopg.connect(url) as conn:
-        return {r[0]: r[1:] for r in conn.execute(
-            "select inventory_item_id, platform, recommended, currency, list_price, floor, expected_days_to_sell,"
-            " expected_payout, expected_profit, clearance, loss, recent_sales, lowest_ask, highest_bid, demand_level,"
-            " computed_at, run_id from analytics.pricing_recommendations order by 1")}
+        return {
+            r[0]: r[1:]
+            for r in conn.execute(
+                "select inventory_item_id, platform, recommended, currency, list_price, floor, expected_days_to_sell,"
+                " expected_payout, expected_profit, clearance, loss, recent_sales, lowest_ask, highest_bid, demand_level,"
+                " computed_at, run_id from analytics.pricing_recommendations order by 1"
+            )
+        }
 
 
 def test_recommendations_are_the_librarys_for_every_pair_in_stock_and_a_rerun_replaces_them(warehouse):
@@ -160,8 +252,18 @@ def test_recommendations_are_the_librarys_for_every_pair_in_stock_and_a_rerun_re
     rows = _rows(warehouse)
     assert set(rows) == {"A", "B"}  # C has no cost, D is sold
     for item, rec in expected.items():
-        assert rows[item][:10] == ("stockx", True, "EUR", rec.list_price, rec.floor, rec.expected_days_to_sell,
-                                   rec.expected_payout, rec.expected_profit, rec.clearance, rec.clearance_loss), item
+        assert rows[item][:10] == (
+            "stockx",
+            True,
+            "EUR",
+            rec.list_price,
+            rec.floor,
+            rec.expected_days_to_sell,
+            rec.expected_payout,
+            rec.expected_profit,
+            rec.clearance,
+            rec.clearance_loss,
+        ), item
     assert rows["A"][10:14] == (5, Decimal("180.00"), Decimal("150.00"), "product_size")
     assert rows["B"][8] is True and rows["B"][10:14] == (0, None, None, "product")
     assert rows["A"][3] >= rows["A"][4] and rows["A"][8] is False  # list price >= floor outside clearance
@@ -169,7 +271,11 @@ def test_recommendations_are_the_librarys_for_every_pair_in_stock_and_a_rerun_re
     checks = result.get_asset_check_evaluations()
     assert [(c.check_name, c.passed) for c in checks] == [("recommendations_respect_floor", True)]
     meta = result.asset_materializations_for_node("analytics__pricing_recommendations")[0].metadata
-    assert (meta["pairs_in_stock"].value, meta["pairs_priced"].value, meta["pairs_without_cost"].value) == (3, 2, 1)
+    assert (meta["pairs_in_stock"].value, meta["pairs_priced"].value, meta["pairs_without_cost"].value) == (
+        3,
+        2,
+        1,
+    )
     assert meta["fee_schedules"].value == "core.platform_fee_schedules"
 
     again = _materialize(warehouse, pricing_recommendations, config=config)
@@ -183,10 +289,14 @@ def test_floor_check_fails_on_a_row_below_its_floor(warehouse):
     config = {"analytics__pricing_recommendations": {"config": {"as_of": AS_OF.isoformat()}}}
     assert _materialize(warehouse, pricing_recommendations, config=config).success
     with psycopg.connect(warehouse) as conn:
-        conn.execute("update analytics.pricing_recommendations set list_price = floor - 1 where inventory_item_id = 'A'")
-    result = dg.materialize([recommendations_respect_floor],
-                            resources={"warehouse": WarehouseResource(database_url=warehouse)},
-                            selection=dg.AssetSelection.checks(recommendations_respect_floor))
+        conn.execute(
+            "update analytics.pricing_recommendations set list_price = floor - 1 where inventory_item_id = 'A'"
+        )
+    result = dg.materialize(
+        [recommendations_respect_floor],
+        resources={"warehouse": WarehouseResource(database_url=warehouse)},
+        selection=dg.AssetSelection.checks(recommendations_respect_floor),
+    )
     (check,) = result.get_asset_check_evaluations()
     assert not check.passed and check.metadata["below_floor_without_clearance"].value == 1
 
@@ -199,21 +309,31 @@ def test_pricing_backtest_is_the_replay_of_the_market_history(warehouse):
         start = date(2024, 1, 1)
         for day in range(120):
             for k in range(day % 3):
-                conn.execute("insert into transactions.fct_market_sales (platform, product_series_key, size_system,"
-                             " size_value, sale_date, price_amount, price_currency, retail_price_amount, release_date)"
-                             " values ('stockx', %s, 'US M', '10', %s, %s, 'USD', 110, '2023-12-01')",
-                             (DUNK, start + timedelta(days=day), 150 + (day * 7 + k * 13) % 40))
+                conn.execute(
+                    "insert into transactions.fct_market_sales (platform, product_series_key, size_system,"
+                    " size_value, sale_date, price_amount, price_currency, retail_price_amount, release_date)"
+                    " values ('stockx', %s, 'US M', '10', %s, %s, 'USD', 110, '2023-12-01')",
+                    (DUNK, start + timedelta(days=day), 150 + (day * 7 + k * 13) % 40),
+                )
     result = _materialize(warehouse, pricing_backtest)
     assert result.success
     with psycopg.connect(warehouse) as conn:
-        sales = [ContestSale(day, DUNK, "US M 10", Decimal(str(price)), Decimal(110), date(2023, 12, 1))
-                 for day, price in conn.execute("select sale_date, price_amount from transactions.fct_market_sales"
-                                                " order by sale_date, price_amount")]
-        stored = conn.execute("select strategy, pairs, sold_within_30_rate, mean_list_price, currency, series"
-                              " from analytics.pricing_backtest order by strategy").fetchall()
+        sales = [
+            ContestSale(day, DUNK, "US M 10", Decimal(str(price)), Decimal(110), date(2023, 12, 1))
+            for day, price in conn.execute(
+                "select sale_date, price_amount from transactions.fct_market_sales"
+                " order by sale_date, price_amount"
+            )
+        ]
+        stored = conn.execute(
+            "select strategy, pairs, sold_within_30_rate, mean_list_price, currency, series"
+            " from analytics.pricing_backtest order by strategy"
+        ).fetchall()
     summary = summarize(replay(sales, ReplayConfig()))
-    assert stored == sorted((r["strategy"], r["pairs"], r["sold_within_30_rate"], r["mean_list_price"], "USD", 1)
-                            for r in summary.to_dict("records"))
+    assert stored == sorted(
+        (r["strategy"], r["pairs"], r["sold_within_30_rate"], r["mean_list_price"], "USD", 1)
+        for r in summary.to_dict("records")
+    )
     assert stored and all(pairs > 0 for _, pairs, *_ in stored)
     assert _materialize(warehouse, pricing_backtest).success  # a re-run replaces
     with psycopg.connect(warehouse) as conn:
@@ -224,14 +344,23 @@ def test_cli_prints_the_recommendations(warehouse, tmp_path):
     config = {"analytics__pricing_recommendations": {"config": {"as_of": AS_OF.isoformat()}}}
     assert _materialize(warehouse, pricing_recommendations, config=config).success
     env = {**os.environ, "SOLEFLIPPER_DATABASE_URL": warehouse, "SOLEFLIPPER_HOME": str(tmp_path / "home")}
-    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "pricing", "--reasons"], cwd=PROJECT_ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "pricing", "--reasons"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     expected = _expected()
     out = proc.stdout
     assert "Pricing recommendations for 2 pairs in stock (priced for 2024-12-30" in out
     lines = [line for line in out.splitlines() if line.startswith("Nike ")]
     assert len(lines) == 2
-    assert lines[0].startswith("Nike Dunk Low Retro White Black") and f"{expected['A'].list_price:.2f} EUR" in lines[0]
+    assert (
+        lines[0].startswith("Nike Dunk Low Retro White Black")
+        and f"{expected['A'].list_price:.2f} EUR" in lines[0]
+    )
     assert lines[1].startswith("Nike Air Force 1 Low '07 White") and lines[1].rstrip().endswith("clearance")
     assert "CLEARANCE" in out and "floor" in out
