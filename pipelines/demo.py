@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from soleflipper.settings import Settings
+from soleflipper.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +230,9 @@ def _port(variable: str, default: int) -> int:
 # (unless SOLEFLIPPER_PRICING_AS_OF is set). == soleflipper.analytics_rows.pricing.AS_OF_ENV
 ENV_PRICING_AS_OF = "SOLEFLIPPER_PRICING_AS_OF"
 DEMO_PRICING_DAY = "2024-12-30"
+# ... and priced on StockX and Alias (unless SOLEFLIPPER_PRICING_RULES is set).
+ENV_PRICING_RULES = "SOLEFLIPPER_PRICING_RULES"
+DEMO_PRICING_RULES = PROJECT_ROOT / "soleflipper" / "pricing" / "demo_rules.yaml"
 
 
 @contextmanager
@@ -239,6 +242,8 @@ def demo_services(settings: Settings, n_sales: int = 2000, seed: int = 7) -> Ite
     with ExitStack() as stack:
         if not (os.environ.get(ENV_PRICING_AS_OF) or "").strip():
             stack.enter_context(_exported({ENV_PRICING_AS_OF: DEMO_PRICING_DAY}))
+        if not (os.environ.get(ENV_PRICING_RULES) or "").strip():
+            stack.enter_context(_exported({ENV_PRICING_RULES: str(DEMO_PRICING_RULES)}))
         notion = stack.enter_context(_notion_service(n_sales, seed))
         stockx = stack.enter_context(_stockx_service(settings, n_sales, seed))
         yield replace(stockx, **notion)

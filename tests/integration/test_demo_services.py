@@ -14,6 +14,7 @@ import pytest
 
 from assets.notion import notion_enabled, notion_resource_from_env
 from pipelines.demo import (
+    DEMO_PRICING_RULES,
     DEMO_REQUESTS_PER_SECOND,
     DemoError,
     demo_services,
@@ -83,6 +84,8 @@ def test_starts_signs_in_and_a_client_from_the_environment_works_then_a_second_r
         assert os.environ["SOLEFLIPPER_STOCKX_API_KEY"] == DEMO_API_KEY
         assert os.environ["SOLEFLIPPER_STOCKX_REQUESTS_PER_SECOND"] == f"{DEMO_REQUESTS_PER_SECOND:g}"
         assert (sim.seed, sim.n_sales, sim.rate_limit, sim.requests_per_second) == (3, 40, True, 20.0)
+        assert os.environ["SOLEFLIPPER_PRICING_AS_OF"] == "2024-12-30"  # the day after the demo data ends
+        assert os.environ["SOLEFLIPPER_PRICING_RULES"] == str(DEMO_PRICING_RULES)  # StockX and Alias
         completed = {o["orderNumber"] for o in sim.world.orders if o["status"] == "COMPLETED"}
         assert completed == {row["Order Number"] for row in generate_sales(40, seed=3)}  # = the demo report
         products = fetch_catalog_page(database_url)
@@ -96,6 +99,7 @@ def test_starts_signs_in_and_a_client_from_the_environment_works_then_a_second_r
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_text().strip() == key
     assert "SOLEFLIPPER_STOCKX_API_KEY" not in os.environ and "SOLEFLIPPER_FERNET_KEY" not in os.environ
+    assert "SOLEFLIPPER_PRICING_RULES" not in os.environ and "SOLEFLIPPER_PRICING_AS_OF" not in os.environ
     with pytest.raises(httpx.ConnectError):  # stopped on exit
         httpx.get(search_url, timeout=2)
     stored = TokenStore(database_url, key).load(PROVIDER)
