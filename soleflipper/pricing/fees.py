@@ -21,9 +21,8 @@ Per platform (fee types as in the seed):
 * **StockX**: ``transaction`` = list price × (category rate if the category has one, else the
   seller level's rate plus each performance bonus row (negative rate) the seller earned, from
   level 3), at least the region's ``minimum_seller_fee``; ``payment_processing`` = list price ×
-  3 %. The seed leaves the EU minimum empty (vague source); the real report shows 8.00 EUR
-  (to 2023-03), 9.00 EUR (2023-03-27 to 2023-07-18) and 5.00 EUR (from 2023-08): pass it as
-  ``SellerProfile.min_seller_fee``.
+  3 %. The seed's EU minimum is by date as observed in a real EU seller report (8.00 EUR until
+  2023-03-27, 9.00 EUR to 2023-08-03, 5.00 EUR since); ``SellerProfile.min_seller_fee`` overrides it.
 * **Alias**: ``commission`` by seller rating (≥ 90: 9.5 %, 70-89: 15 %, 50-69: 20 %, < 50: 25 %)
   on the list price; ``seller_fee`` fixed by the seller's country (``other`` when not listed);
   ``cash_out`` 2.9 % of what is left (list price − commission − seller fee).

@@ -151,7 +151,10 @@ def test_core_fee_schedules_follow_the_fee_reference(built):
     assert {k: v[1:3] for k, v in fees.items() if k.startswith("stockx-minimum-seller-fee")} == {
         "stockx-minimum-seller-fee-us": (Decimal("10.00"), "USD"), "stockx-minimum-seller-fee-ch": (Decimal("4.50"), "CHF"),
         "stockx-minimum-seller-fee-ca": (Decimal("7.00"), "CAD"), "stockx-minimum-seller-fee-au": (Decimal("7.50"), "AUD"),
-        "stockx-minimum-seller-fee-eu": (None, "EUR")}  # the EU amount is not in the source
+        # the EU minimum is not in the help page: by date as seen in a real EU seller report
+        "stockx-minimum-seller-fee-eu-until-2023-03-27": (Decimal("8.00"), "EUR"),
+        "stockx-minimum-seller-fee-eu-2023-03-27": (Decimal("9.00"), "EUR"),
+        "stockx-minimum-seller-fee-eu-2023-08-03": (Decimal("5.00"), "EUR")}
     assert {v[6]: v[0] for k, v in fees.items() if k.startswith("alias-commission")} == {
         "rating-90-plus": Decimal("0.0950"), "rating-70-89": Decimal("0.1500"), "rating-50-69": Decimal("0.2000"),
         "rating-below-50": Decimal("0.2500")}

@@ -7,12 +7,12 @@ shows, and what these tests pin:
 * payment processing = 3 % of the list price, rounded half up, on every row that has it;
 * the seller fee = list price × the level rate, rounded half up, at least the EU minimum. The
   rates seen are the seed's Level 4 rate with 0-2 performance bonuses before 2023-07-01 (8.5 /
-  7.5 / 6.5 %) and Level 3 with 0-2 bonuses after (8 / 7 / 6 %). The seed dates the bonus rows
-  from 2023-07-01, yet the report shows them earlier: the tests extend them back (finding for
-  the seed owner);
-* EU minimum seller fee (empty in the seed): 8.00 EUR until 2023-03-27 ~12:00 UTC (last 8.00 at
-  11:52, first 9.00 at 14:51), 9.00 EUR until 2023-07-18 (last seen), 5.00 EUR from 2023-08-03
-  (first seen); no minimum-fee sale falls in the gap;
+  7.5 / 6.5 %) and Level 3 with 0-2 bonuses after (8 / 7 / 6 %), so the seed's bonus rows have
+  no start date;
+* EU minimum seller fee: 8.00 EUR until 2023-03-27 ~12:00 UTC (last 8.00 at 11:52, first 9.00 at
+  14:51), 9.00 EUR until 2023-07-18 (last seen), 5.00 EUR from 2023-08-03 (first seen); no
+  minimum-fee sale falls in the gap. The seed holds these by date; the tests pass the minimum by
+  the hour (the change happened within 2023-03-27) and check the seed's dates separately;
 * exact half-cent ties (list price × rate ending in 5 at the third decimal) were rounded either
   way by StockX (139.00 × 6.5 % = 9.035 is 9.04 twice and 9.03 three times), so those are
   allowed to be one cent off;
@@ -35,11 +35,6 @@ from soleflipper.pricing.fees import SellerProfile, fee_breakdown, load_fee_sche
 from soleflipper.pricing.replay import ReplayConfig, iter_contest_sales, replay, summarize
 
 SCHEDULES = load_fee_schedules_csv()
-# the report shows the performance bonuses before 2023-07-01: extend the two bonus rows back
-WITH_EARLY_BONUSES = [
-    dataclasses.replace(s, valid_from=None) if s.fee_schedule_id.startswith("stockx-bonus") else s
-    for s in SCHEDULES
-]
 REPORT = "stockx_seller_sales_report_2022.csv"
 
 
@@ -99,7 +94,7 @@ def classify(row: dict) -> tuple[str, list]:
     price, reported = _d(row["Listing Price"]), _d(row["Seller Fee"])
     sold_at = _sold_at(row)
     options = [
-        fee_breakdown(price, WITH_EARLY_BONUSES, profile(sold_at, b), sold_at.date()) for b in (0, 1, 2)
+        fee_breakdown(price, SCHEDULES, profile(sold_at, b), sold_at.date()) for b in (0, 1, 2)
     ]
     lines = [o.lines[0] for o in options]
     for line in lines:
@@ -134,6 +129,25 @@ def test_seller_fee_to_the_cent(report_rows):
     }
 
 
+def test_seed_eu_minimum_by_date_reproduces_every_minimum_fee_sale(report_rows):
+    """Without an override, the seed's dated EU minimum explains every minimum-fee sale except the
+    ones on 2023-03-27, the day it changed (the seed is by date, the change was at midday)."""
+    by_seed: Counter[str] = Counter()
+    for row in report_rows:
+        if _d(row["Seller Fee"]) is None or classify(row)[0] != "minimum":
+            continue
+        sold_at = _sold_at(row)
+        seed_only = dataclasses.replace(profile(sold_at, 0), min_seller_fee=None)
+        seeded = fee_breakdown(Decimal("1.00"), SCHEDULES, seed_only, sold_at.date()).amount("transaction")
+        if sold_at.date() == date(2023, 3, 27):
+            by_seed["changeover day"] += 1
+            continue
+        assert seeded == _d(row["Seller Fee"]), (row["Order Number"], row["Sale Date"], seeded)
+        by_seed[str(seeded)] += 1
+    assert sum(by_seed.values()) == 355
+    assert set(by_seed) <= {"5.00", "8.00", "9.00", "changeover day"} and len(by_seed) >= 3
+
+
 @pytest.mark.parametrize(
     ("order", "price", "fee", "payment", "shipping", "payout"),
     [
@@ -147,7 +161,7 @@ def test_minimum_fee_rows(report_rows, order, price, fee, payment, shipping, pay
     assert row["Listing Price"] == price
     sold_at = _sold_at(row)
     b = fee_breakdown(
-        Decimal(price), WITH_EARLY_BONUSES, profile(sold_at, 2, Decimal(shipping)), sold_at.date()
+        Decimal(price), SCHEDULES, profile(sold_at, 2, Decimal(shipping)), sold_at.date()
     )
     assert b.minimum_fee_applied
     assert (b.amount("transaction"), b.amount("payment_processing"), b.net_payout) == (
@@ -169,7 +183,7 @@ def test_rows_without_a_seller_fee_column_hide_the_8_eur_minimum(report_rows):
         )
         if implied == 8:
             sold_at = _sold_at(row)
-            b = fee_breakdown(price, WITH_EARLY_BONUSES, profile(sold_at, 2, shipping), sold_at.date())
+            b = fee_breakdown(price, SCHEDULES, profile(sold_at, 2, shipping), sold_at.date())
             assert b.minimum_fee_applied and b.amount("transaction") == 8, row["Order Number"]
             assert b.net_payout == _d(row["Total Gross Amount (Total Payout)"])
             hidden += 1

@@ -43,7 +43,13 @@ def test_seed_loads_every_row_with_types():
     assert row.rate == D("0.1000") and row.valid_from is None and row.valid_to == date(2023, 7, 1)
     assert by_id["alias-seller-fee-de"].fixed_amount == D("12.00")
     assert by_id["alias-seller-fee-de"].fixed_currency == "USD"
-    assert by_id["stockx-minimum-seller-fee-eu"].fixed_amount is None  # vague in the source
+    # the EU minimum by date, as observed in the real EU seller report
+    eu = [by_id[f"stockx-minimum-seller-fee-eu-{s}"] for s in ("until-2023-03-27", "2023-03-27", "2023-08-03")]
+    assert [(r.fixed_amount, r.valid_from, r.valid_to) for r in eu] == [
+        (D("8.00"), None, date(2023, 3, 27)),
+        (D("9.00"), date(2023, 3, 27), date(2023, 8, 3)),
+        (D("5.00"), date(2023, 8, 3), None),
+    ]
 
 
 def test_loader_names_the_row_on_bad_values():
@@ -116,10 +122,10 @@ def test_stockx_performance_bonuses_from_level_3():
     }
     with pytest.raises(FeeError, match="level 2 on 2024-01-15 has 0"):
         fee_breakdown(D("189.00"), SCHEDULES, stockx("2", bonuses=1), AFTER)
-    with pytest.raises(
-        FeeError, match="level 4 on 2023-06-30 has 0"
-    ):  # the seed dates bonuses from 2023-07-01
-        fee_breakdown(D("189.00"), SCHEDULES, stockx("4", bonuses=1), BEFORE)
+    # the bonuses have no start date (the real report shows them before 2023-07-01): level 4 at
+    # 8.5 % before the change, minus one point
+    b = fee_breakdown(D("189.00"), SCHEDULES, stockx("4", bonuses=1), BEFORE)
+    assert b.lines[0].rate == D("0.0750") and b.amount("transaction") == D("14.18")
 
 
 def test_rounding_is_half_up_not_half_even():
@@ -140,17 +146,25 @@ def test_stockx_minimum_fee_us_from_seed():
     assert above.amount("transaction") == D("10.08") and not above.minimum_fee_applied
 
 
-def test_stockx_minimum_fee_eu_needs_the_profile_amount():
-    # seed amount empty (vague): no minimum unless the seller sets one
-    plain = fee_breakdown(D("45.00"), SCHEDULES, stockx("4", region="EU"), BEFORE)
-    assert plain.amount("transaction") == D("3.83")  # 8.5 % of 45 = 3.825
-    # the real report's first row: 45.00, seller fee 8 (minimum), payment 1.35, shipping 5 -> 30.65
-    b = fee_breakdown(D("45.00"), SCHEDULES, stockx("4", min_seller_fee=D("8"), shipping_cost=D("5")), BEFORE)
+def test_stockx_minimum_fee_eu_from_the_seed_by_date_or_the_profile():
+    # 8.5 % of 45 = 3.83, below the EU minimum: 9.00 on 2023-06-30 (seed), 5.00 since 2023-08-03
+    before = fee_breakdown(D("45.00"), SCHEDULES, stockx("4", region="EU"), BEFORE)
+    assert (before.amount("transaction"), before.lines[0].minimum_applied) == (D("9.00"), True)
+    assert "stockx-minimum-seller-fee-eu-2023-03-27" in before.lines[0].schedule_ids
+    after = fee_breakdown(D("45.00"), SCHEDULES, stockx("1", region="EU"), AFTER)
+    assert after.amount("transaction") == D("5.00")  # 9 % of 45 = 4.05
+    above = fee_breakdown(D("189.00"), SCHEDULES, stockx("1", region="EU"), AFTER)
+    assert (above.amount("transaction"), above.lines[0].minimum_applied) == (D("17.01"), False)
+    # the real report's first row (2022-07): 45.00, seller fee 8 (minimum), payment 1.35, shipping 5 -> 30.65
+    b = fee_breakdown(D("45.00"), SCHEDULES, stockx("4", shipping_cost=D("5")), date(2022, 7, 20))
     assert (b.amount("transaction"), b.amount("payment_processing"), b.net_payout) == (
         D("8.00"),
         D("1.35"),
         D("30.65"),
     )
+    # a seller's own minimum overrides the seed
+    own = fee_breakdown(D("45.00"), SCHEDULES, stockx("4", min_seller_fee=D("6")), BEFORE)
+    assert own.amount("transaction") == D("6.00")
 
 
 def test_stockx_minimum_fee_in_other_currency_needs_fx():
