@@ -93,9 +93,7 @@ def test_payment_processing_to_the_cent(report_rows):
 def classify(row: dict) -> tuple[str, list]:
     price, reported = _d(row["Listing Price"]), _d(row["Seller Fee"])
     sold_at = _sold_at(row)
-    options = [
-        fee_breakdown(price, SCHEDULES, profile(sold_at, b), sold_at.date()) for b in (0, 1, 2)
-    ]
+    options = [fee_breakdown(price, SCHEDULES, profile(sold_at, b), sold_at.date()) for b in (0, 1, 2)]
     lines = [o.lines[0] for o in options]
     for line in lines:
         if line.amount == reported:
@@ -160,9 +158,7 @@ def test_minimum_fee_rows(report_rows, order, price, fee, payment, shipping, pay
     row = next(r for r in report_rows if r["Order Number"] == order)
     assert row["Listing Price"] == price
     sold_at = _sold_at(row)
-    b = fee_breakdown(
-        Decimal(price), SCHEDULES, profile(sold_at, 2, Decimal(shipping)), sold_at.date()
-    )
+    b = fee_breakdown(Decimal(price), SCHEDULES, profile(sold_at, 2, Decimal(shipping)), sold_at.date())
     assert b.minimum_fee_applied
     assert (b.amount("transaction"), b.amount("payment_processing"), b.net_payout) == (
         Decimal(fee),

@@ -44,7 +44,9 @@ def test_seed_loads_every_row_with_types():
     assert by_id["alias-seller-fee-de"].fixed_amount == D("12.00")
     assert by_id["alias-seller-fee-de"].fixed_currency == "USD"
     # the EU minimum by date, as observed in the real EU seller report
-    eu = [by_id[f"stockx-minimum-seller-fee-eu-{s}"] for s in ("until-2023-03-27", "2023-03-27", "2023-08-03")]
+    eu = [
+        by_id[f"stockx-minimum-seller-fee-eu-{s}"] for s in ("until-2023-03-27", "2023-03-27", "2023-08-03")
+    ]
     assert [(r.fixed_amount, r.valid_from, r.valid_to) for r in eu] == [
         (D("8.00"), None, date(2023, 3, 27)),
         (D("9.00"), date(2023, 3, 27), date(2023, 8, 3)),
