@@ -43,10 +43,12 @@ def prepare_environment(settings: Settings, start_database: bool = True) -> Sett
             ensure_all_raw_tables(conn)
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
-    template = (PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8")
-    target = home / "dagster.yaml"
-    if not target.exists() or target.read_text(encoding="utf-8") != template:
-        target.write_text(template, encoding="utf-8")
+    # DAGSTER_HOME holds a link to the committed dagster.yaml, not a copy: one instance config,
+    # and no config file hidden under the git-ignored .soleflipper/.
+    link, committed = home / "dagster.yaml", PROJECT_ROOT / "dagster.yaml"
+    if not (link.is_symlink() and link.resolve() == committed.resolve()):
+        link.unlink(missing_ok=True)
+        link.symlink_to(committed)
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ["SOLEFLIPPER_DAGSTER_STORAGE_URL"] = dagster_storage_sqlalchemy_url(settings.dagster_storage_url)
     # dagster-dbt and subprocesses find `dbt` and `dagster` beside this interpreter.
