@@ -1,6 +1,6 @@
 """Amounts as Decimals: read from the warehouse, rounded to the cent."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 CENT = Decimal("0.01")
@@ -12,5 +12,6 @@ def decimal_or_none(value: Any) -> Decimal | None:
 
 
 def to_cents(value: Decimal | None) -> Decimal | None:
-    """``value`` rounded to the cent (half even); None stays None."""
-    return None if value is None else value.quantize(CENT)
+    """``value`` rounded half up to the cent (the one rule for fees and converted amounts);
+    None stays None."""
+    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)

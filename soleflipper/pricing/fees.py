@@ -41,11 +41,12 @@ import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-CENT = Decimal("0.01")
+from soleflipper.money import CENT, to_cents  # half up: the one rounding rule for every fee line
+
 ZERO = Decimal("0.00")
 EBAY_FIXED_FEE_THRESHOLD = Decimal("10.00")  # eBay US: 0.30 up to this order total, 0.40 above
 SEED_PATH = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "platform_fee_schedules.csv"
@@ -58,11 +59,6 @@ class FeeError(ValueError):
 def pct(rate: Decimal) -> str:
     """0.095 -> '9.5', 0.09 -> '9' (a rate as a plain percentage for reason texts)."""
     return f"{(Decimal(rate) * 100).normalize():f}"
-
-
-def to_cents(amount: Decimal) -> Decimal:
-    """Round half up to the cent: the one rounding rule for every fee component."""
-    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
