@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from assets.metadata import demand_forecasts_metadata, forecast_accuracy_metadata
+from pipelines.automation import forecast_pricing_condition
 from resources.warehouse import WarehouseResource
 from soleflipper.analytics_rows.forecasts import (
     UnknownLevelError,
@@ -37,6 +38,10 @@ HISTORY_DEPS = [
     dg.AssetKey(["core", "fx_rates_daily"]),
 ]
 IN_STOCK_DEP = dg.AssetKey(["products", "inventory_items"])
+# Once a day, after the nightly warehouse build updated every input, never while already running
+# (SOLEFLIPPER_FORECAST_PRICING_CRON; pipelines/automation.py). Pricing has the same condition, so
+# forecasts and pricing are requested together and run in one run, forecasts first.
+DAILY_AFTER_INPUTS = forecast_pricing_condition()
 
 
 class DemandForecastConfig(dg.Config):
@@ -81,6 +86,7 @@ def _check_levels(levels: Sequence[str]) -> None:
     group_name=GROUP,
     deps=[*HISTORY_DEPS, IN_STOCK_DEP],
     kinds={"python", "postgres"},
+    automation_condition=DAILY_AFTER_INPUTS,
     description="Weekly demand forecasts (units and price, point and 80 % interval) per product and per "
     "product x size, from market sales and the reseller's own sales; analytics.demand_forecasts, "
     "replaced in one transaction per run.",
@@ -117,6 +123,7 @@ def demand_forecasts(
     group_name=GROUP,
     deps=HISTORY_DEPS,
     kinds={"python", "postgres"},
+    automation_condition=DAILY_AFTER_INPUTS,
     description="Rolling-origin backtest of the forecasting models on the warehouse's sales history (MASE, "
     "sMAPE, bias, 80 % coverage per target, model and horizon); appended to "
     "analytics.forecast_accuracy with the run id.",

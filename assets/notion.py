@@ -15,6 +15,11 @@ metadata says. Config ``full_refresh: true`` reads every page again: unchanged p
 drifted rollups/formulas add a version, and pages that no longer exist get a tombstone row. Run it
 nightly as the reconciliation.
 
+Jobs: ``sync_notion`` (incremental; every 15 minutes) and ``reconcile_notion`` (the same assets with
+``full_refresh: true`` as its default run config; nightly); schedules in :mod:`pipelines.schedules`.
+A step that failed on a transient error (no answer, 429, 5xx) is retried twice with exponential
+backoff and jitter, resuming from what the failed attempt committed; other errors fail at once.
+
 Metadata: pages_read, pages_loaded, pages_changed, pages_duplicate, pages_quarantined,
 pages_trashed (read), trashed_loaded (newly trashed versions), tombstones, batches, api_calls,
 retries, since, cursor, full_refresh, new_columns / missing_properties / unmapped_properties
@@ -29,6 +34,7 @@ from typing import Any
 import dagster as dg
 
 from assets.notion_sync import NotionSyncInterrupted, NotionSyncResult, committed_cursor, sync_database
+from pipelines.automation import API_RETRY_POLICY, is_transient, transient_only
 from resources.notion import DEFAULT_BASE_URL, TOKEN_ENV, NotionResource
 from resources.warehouse import WarehouseResource
 from soleflipper.notion_mappings import MappingError, load_mapping
@@ -106,6 +112,7 @@ def build_notion_asset(database: str) -> dg.AssetsDefinition:
         group_name=GROUP,
         kinds=KINDS,
         pool=POOL,
+        retry_policy=API_RETRY_POLICY,
         description=(
             f"Notion {database} database: every page version (incremental by last_edited_time, trashed and"
             f" deleted pages as deletions), properties as typed columns plus the raw page JSON, into"
@@ -130,7 +137,7 @@ def build_notion_asset(database: str) -> dg.AssetsDefinition:
             )
         mapping = databases[database]
         since = None
-        with warehouse.connect() as conn:
+        with transient_only(), warehouse.connect() as conn:
             if not config.full_refresh:
                 stored = committed_cursor(conn, mapping)
                 recorded = previous_cursor(context)
@@ -156,6 +163,7 @@ def build_notion_asset(database: str) -> dg.AssetsDefinition:
                     raise dg.Failure(
                         description=str(exc),
                         metadata=_metadata(exc.result, client.calls_made, client.retries_made),
+                        allow_retries=is_transient(exc.__cause__),
                     ) from exc
                 api_calls, retries = client.calls_made, client.retries_made
         context.log.info(result.summary())
@@ -178,3 +186,20 @@ def build_notion_asset(database: str) -> dg.AssetsDefinition:
 notion_purchases = build_notion_asset("purchases")
 notion_sales = build_notion_asset("sales")
 notion_assets = [notion_purchases, notion_sales]
+
+notion_sync_job = dg.define_asset_job(
+    name="sync_notion",
+    selection=dg.AssetSelection.groups(GROUP),
+    description="Notion purchases and sales edited since the last sync (incremental by last_edited_time). The "
+                "warehouse models downstream are rebuilt by the nightly build_warehouse and by every import.",
+)
+
+notion_reconcile_job = dg.define_asset_job(
+    name="reconcile_notion",
+    selection=dg.AssetSelection.groups(GROUP),
+    config={"ops": {f"raw__notion_{database}": {"config": {"full_refresh": True}} for database in DATABASES}},
+    description="Every Notion page again (full_refresh): drifted rollups and formulas get a new version, "
+                "pages deleted for good a tombstone. The nightly reconciliation.",
+)
+
+notion_jobs = [notion_sync_job, notion_reconcile_job]

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from assets.forecasting import DEMAND_FORECASTS
+from assets.forecasting import DAILY_AFTER_INPUTS, DEMAND_FORECASTS
 from assets.metadata import pricing_backtest_metadata, pricing_recommendations_metadata
 from resources.warehouse import WarehouseResource
 from soleflipper.analytics_rows.pricing import pricing_day, recommendation_rows, replay_market_history
@@ -63,6 +63,7 @@ class PricingBacktestConfig(dg.Config):
         dg.AssetKey(["core", "fx_rates_daily"]),
     ],
     kinds={"python", "postgres"},
+    automation_condition=DAILY_AFTER_INPUTS,
     description="List price, floor, expected days to sell, payout and profit for every pair in stock on every "
     "enabled platform (pricing rules YAML), the recommended platform flagged; "
     "analytics.pricing_recommendations, replaced in one transaction per run.",
@@ -107,6 +108,7 @@ def pricing_recommendations(
     group_name=GROUP,
     deps=[dg.AssetKey(["transactions", "fct_market_sales"]), dg.AssetKey(["core", "platform_fee_schedules"])],
     kinds={"python", "postgres"},
+    automation_condition=DAILY_AFTER_INPUTS,
     description="Pricing replay on the warehouse's market sales history (series with a retail price): the "
     "recommended rule vs the original market-based rule, sell-through within 7 / 30 days and "
     "realised margin; analytics.pricing_backtest, replaced per run.",

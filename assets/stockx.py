@@ -11,16 +11,28 @@ Metadata on every materialization: rows_read / rows_loaded / rows_changed / rows
 rows_quarantined, table_rows, api_calls (requests this asset sent, retries included), retries
 and budget_remaining (requests left in today's shared StockX budget after the asset).
 
-* ``raw/stockx_orders``: incremental. The cursor is the ``max_created_date`` metadata of the
-  asset's previous materialization; the history window starts ``overlap_days`` before it (config
-  ``full_refresh: true`` ignores it). Metadata ``window_start`` / ``window_end``.
+* ``raw/stockx_orders``: daily partitions by order creation day (UTC), backfilled in one run per
+  range (``BackfillPolicy.single_run()``). A range that ends before today fetches exactly those
+  days from the history endpoint (no active orders): select the asset, *Materialize*, pick the
+  dates. Today's partition (what the 4-hourly schedule runs) and a run without a partition are
+  incremental: the cursor is the ``max_created_date`` metadata of the asset's previous
+  materialization, the window starts ``overlap_days`` before it (config ``full_refresh: true``
+  ignores it), and all active orders come too. Re-running a partition adds only changed orders
+  (the loader de-duplicates by content). Metadata ``window_start`` / ``window_end`` / ``backfill``.
 * ``raw/stockx_products`` + ``raw/stockx_variants``: one call sequence (a multi-asset) that looks
   up every style code seen in sales, purchases and API orders; what StockX does not know is in
   ``not_found`` / ``not_found_lookups``, the run does not fail for it.
 * ``raw/stockx_market_data``: daily partitions. StockX only serves *current* market data, so
   only today's partition (UTC) can be materialized: an older partition is refused with a clear
   message instead of storing today's prices under a past date. A run without a partition key
-  (``refresh_everything``) snapshots today.
+  (``refresh_everything``) snapshots today. Config ``in_stock_only`` (default true): only the
+  products with a pair in stock (``products.inventory_items``), the ones pricing needs.
+
+The API assets retry a step that failed on a transient error twice, with exponential backoff and
+jitter; any other error fails at once (:mod:`pipelines.automation`). Jobs: ``sync_stockx`` (the
+group), ``sync_stockx_orders`` and ``sync_stockx_market_data``, each with the models downstream
+(not forecasts and pricing, which run daily on their own); their schedules are in
+:mod:`pipelines.schedules`.
 """
 
 import os
@@ -32,6 +44,7 @@ import dagster as dg
 
 from assets.stockx_sync import (
     DEFAULT_OVERLAP_DAYS,
+    HISTORY_START,
     MARKET_DATA_FORMAT,
     ORDERS_FORMAT,
     PRODUCTS_FORMAT,
@@ -43,7 +56,8 @@ from assets.stockx_sync import (
     sync_market_data,
     sync_orders,
 )
-from pipelines.jobs import WAREHOUSE_BUILD
+from pipelines.automation import API_RETRY_POLICY, transient_only
+from pipelines.jobs import FORECAST_AND_PRICING_ASSETS, WAREHOUSE_BUILD
 from resources.stockx import StockXResource
 from resources.warehouse import WarehouseResource
 from soleflipper.formats import load_format
@@ -55,7 +69,6 @@ KINDS = {"stockx", "postgres"}
 # unlike a key selection, also resolves when the StockX assets are not loaded.
 API_TAG = ("soleflipper/api", "stockx")
 TAGS = dict([API_TAG])
-MARKET_DATA_START = "2024-01-01"
 
 ORDERS_KEY = dg.AssetKey(["raw", "stockx_orders"])
 PRODUCTS_KEY = dg.AssetKey(["raw", "stockx_products"])
@@ -64,8 +77,11 @@ MARKET_DATA_KEY = dg.AssetKey(["raw", "stockx_market_data"])
 # Every raw table the catalog reads style codes from (lineage; they need not have been loaded).
 STYLE_SOURCE_KEYS = [dg.AssetKey(["raw", load_format(name).table]) for name, _ in STYLE_CODE_COLUMNS]
 
-# end_offset=1: today's partition exists (the default ends at yesterday, the last complete day).
-market_data_partitions = dg.DailyPartitionsDefinition(start_date=MARKET_DATA_START, end_offset=1)
+# One daily partitioning (UTC) for orders and market data, so one job can hold both. It starts when
+# StockX opened (order history); end_offset=1: today's partition exists (the default ends at
+# yesterday, the last complete day).
+stockx_daily_partitions = dg.DailyPartitionsDefinition(start_date=HISTORY_START.isoformat(), end_offset=1)
+market_data_partitions = orders_partitions = stockx_daily_partitions
 
 
 def stockx_enabled(environ: Mapping[str, str] | None = None) -> bool:
@@ -124,14 +140,26 @@ def previous_cursor(context: dg.AssetExecutionContext, key: dg.AssetKey) -> date
     return date.fromisoformat(text) if isinstance(text, str) and text else None
 
 
+def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date] | None:
+    """(first day, last day) of the run's partition range; None for a run without partitions."""
+    if not context.has_partition_key_range:
+        return None
+    keys = context.partition_key_range
+    return date.fromisoformat(keys.start), date.fromisoformat(keys.end)
+
+
 @dg.asset(
     key=ORDERS_KEY,
     group_name=GROUP,
     kinds=KINDS,
     tags=TAGS,
     pool=POOL,
-    description="StockX API orders: history (incremental by creation date, overlapping window) and "
-                "all active orders, one row per order version, into raw.stockx_orders.",
+    partitions_def=orders_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=API_RETRY_POLICY,
+    description="StockX API orders by creation day (UTC partitions): a past range exactly, today's partition "
+                "incremental (overlapping window) with all active orders; one row per order version, into "
+                "raw.stockx_orders.",
     metadata=_table_meta(ORDERS_FORMAT),
 )
 def stockx_orders(
@@ -140,17 +168,25 @@ def stockx_orders(
     stockx: StockXResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
-    since = None if config.full_refresh else previous_cursor(context, ORDERS_KEY)
-    context.log.info(f"order history cursor: {since or 'none (full history)'}")
-    with warehouse.connect() as conn, stockx.get_client() as client:
-        result = sync_orders(client, conn, since=since, today=_utc_today(), overlap_days=config.overlap_days)
+    today = _utc_today()
+    days = partition_days(context)
+    backfill = days is not None and days[1] < today
+    recorded = previous_cursor(context, ORDERS_KEY)
+    # A backfill keeps the cursor (so later incremental runs do not move back); full_refresh drops it.
+    since = None if config.full_refresh and not backfill else recorded
+    context.log.info(f"order history cursor: {since or 'none (full history)'}"
+                     + (f"; partitions {days[0]}..{days[1]}" if days else ""))
+    with transient_only(), warehouse.connect() as conn, stockx.get_client() as client:
+        result = sync_orders(client, conn, since=since, today=today, overlap_days=config.overlap_days,
+                             partition=days)
         remaining = client.budget.remaining()
     start, end = result.window or (None, None)
-    context.log.info(f"raw.stockx_orders: window {start}..{end}, {result.totals()}, "
-                     f"{result.api_calls} API calls")
+    context.log.info(f"raw.stockx_orders: window {start}..{end}{' (backfill)' if backfill else ''}, "
+                     f"{result.totals()}, {result.api_calls} API calls")
     extra: dict[str, Any] = {
         "window_start": str(start),
         "window_end": str(end),
+        "backfill": backfill,
         "full_refresh": config.full_refresh,
         "pending_active_orders": result.pending_active,
     }
@@ -183,6 +219,7 @@ class StockXCatalogConfig(dg.Config):
                      metadata=_table_meta(VARIANTS_FORMAT)),
     ],
     pool=POOL,
+    retry_policy=API_RETRY_POLICY,
 )
 def stockx_catalog(
     context: dg.AssetExecutionContext,
@@ -190,7 +227,7 @@ def stockx_catalog(
     stockx: StockXResource,
     warehouse: WarehouseResource,
 ):
-    with warehouse.connect() as conn, stockx.get_client() as client:
+    with transient_only(), warehouse.connect() as conn, stockx.get_client() as client:
         lookups = catalog_lookups(conn, refresh=config.refresh)
         context.log.info(f"catalog lookups: {len(lookups.style_codes)} style codes, "
                          f"{len(lookups.product_ids)} product ids, {len(lookups.keywords)} names")
@@ -220,6 +257,9 @@ def stockx_catalog(
 class StockXMarketDataConfig(dg.Config):
     currencies: list[str] = ["EUR"]
     """Currencies to fetch (one request per product and currency)."""
+    in_stock_only: bool = True
+    """Only products with a pair in stock (products.inventory_items: in_stock or listed), as pricing
+    needs; every product in raw.stockx_products while that mart does not exist yet. False: all."""
 
 
 def snapshot_day(partition_key: str | None, today: date) -> date:
@@ -246,10 +286,11 @@ def snapshot_day(partition_key: str | None, today: date) -> date:
     tags=TAGS,
     pool=POOL,
     partitions_def=market_data_partitions,
+    retry_policy=API_RETRY_POLICY,
     deps=[PRODUCTS_KEY, VARIANTS_KEY],
     description="StockX market data (lowest ask, highest bid, sell-faster and earn-more amounts) per variant "
-                "and currency, one snapshot per UTC day (only today's partition can be fetched), "
-                "into raw.stockx_market_data.",
+                "and currency of the products in stock, one snapshot per UTC day (only today's partition can "
+                "be fetched), into raw.stockx_market_data.",
     metadata=_table_meta(MARKET_DATA_FORMAT),
 )
 def stockx_market_data(
@@ -263,9 +304,10 @@ def stockx_market_data(
     if key is None:
         context.log.info(f"no partition key (an unpartitioned run): snapshot of today, {day}")
     results: list[SyncResult] = []
-    with warehouse.connect() as conn, stockx.get_client() as client:
+    with transient_only(), warehouse.connect() as conn, stockx.get_client() as client:
         for currency in config.currencies:
-            results.append(sync_market_data(client, conn, day, currency=currency))
+            results.append(sync_market_data(client, conn, day, currency=currency,
+                                            in_stock_only=config.in_stock_only))
         remaining = client.budget.remaining()
     merged = SyncResult(snapshot_date=day, products=results[0].products if results else 0)
     for r in results:
@@ -277,6 +319,7 @@ def stockx_market_data(
     return dg.MaterializeResult(metadata=_metadata(
         merged, MARKET_DATA_FORMAT, warehouse, remaining,
         snapshot_date=day.isoformat(), currencies=", ".join(config.currencies), products=merged.products,
+        in_stock_only=config.in_stock_only,
         **_not_found(merged)))
 
 
@@ -287,17 +330,36 @@ stockx_assets = [stockx_orders, stockx_catalog, stockx_market_data]
 # The assets that call the StockX API (e.g. to leave them out of file-import jobs).
 STOCKX_API_ASSETS = dg.AssetSelection.tag(*API_TAG)
 
+# What an API sync rebuilds after loading: the models downstream, not the other API assets, nor
+# forecasts and pricing (daily, pipelines/automation.py).
+_NOT_AFTER_A_SYNC = STOCKX_API_ASSETS | FORECAST_AND_PRICING_ASSETS
+
+
+def _with_models_downstream(selection: dg.AssetSelection) -> dg.AssetSelection:
+    return selection | (selection.downstream() - _NOT_AFTER_A_SYNC)
+
+
 stockx_job = dg.define_asset_job(
     name="sync_stockx",
-    selection=dg.AssetSelection.groups(GROUP).downstream(),
+    selection=dg.AssetSelection.groups(GROUP) | (dg.AssetSelection.groups(GROUP).downstream() - FORECAST_AND_PRICING_ASSETS),
     description="Sync StockX (sales report folder, API orders, catalog, today's market data) and rebuild "
                 "the warehouse models downstream.",
     tags=WAREHOUSE_BUILD,
 )
 
-stockx_schedule = dg.build_schedule_from_partitioned_job(
-    stockx_job,
-    hour_of_day=5,
-    name="sync_stockx_daily",
-    description="Every day at 05:00 UTC: StockX orders, new catalog entries and today's market data.",
+stockx_orders_job = dg.define_asset_job(
+    name="sync_stockx_orders",
+    selection=_with_models_downstream(dg.AssetSelection.assets(ORDERS_KEY)),
+    description="StockX API orders (a partition: its days; today's: incremental with the open orders) and "
+                "the warehouse models downstream.",
+    tags=WAREHOUSE_BUILD,
 )
+
+stockx_market_data_job = dg.define_asset_job(
+    name="sync_stockx_market_data",
+    selection=_with_models_downstream(dg.AssetSelection.assets(MARKET_DATA_KEY)),
+    description="Today's StockX market data of the products in stock and the warehouse models downstream.",
+    tags=WAREHOUSE_BUILD,
+)
+
+stockx_jobs = [stockx_job, stockx_orders_job, stockx_market_data_job]

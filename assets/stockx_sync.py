@@ -16,7 +16,9 @@ Orders (:func:`sync_orders`)
     cursor, kept by the asset), and earlier still if an order we have only seen on the *active*
     endpoint (not yet finished, so its final version is still to come) was created before that.
     Without a cursor the window reaches back to :data:`HISTORY_START`. Active orders are always
-    fetched in full (they are few).
+    fetched in full (they are few). A partition range (a backfill, :func:`order_window`) that ends
+    before today fetches exactly its days and no active orders; one that reaches today is the
+    incremental window, started no later than the range.
 Catalog (:func:`sync_catalog`)
     Every style code seen in sales, purchases and API orders is searched; the product whose
     ``styleId`` has the same :func:`~soleflipper.products.style_key` is taken (never a fuzzy
@@ -24,7 +26,8 @@ Catalog (:func:`sync_catalog`)
     report items without a style code are searched by name (exact title match); GTINs look up
     the variant. Lookups that find nothing are counted and listed, never raised.
 Market data (:func:`sync_market_data`)
-    Current asks/bids per variant of every known product, stamped with ``snapshotDate``.
+    Current asks/bids per variant of the products in stock (``products.inventory_items``; every
+    known product while that mart does not exist yet), stamped with ``snapshotDate``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from resources.warehouse import LoadResult, ensure_raw_table, load_rows
 from soleflipper.formats import CsvFormat, load_format
 from soleflipper.products import split_style_codes, style_key
 from soleflipper.record_parsing import parse_records
+from soleflipper.warehouse_inputs.pricing import IN_STOCK
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +148,45 @@ def history_window(
     return start, today
 
 
+@dataclass(frozen=True)
+class OrderWindow:
+    """What one orders sync fetches: history created from ``start`` to ``end`` (UTC days, inclusive)
+    and, unless it is a backfill of past days, the active orders."""
+
+    start: date
+    end: date
+    include_active: bool
+    backfill: bool  # a partition range that ends before today: exactly its days
+
+
+def order_window(
+    since: date | None,
+    today: date,
+    overlap_days: int = DEFAULT_OVERLAP_DAYS,
+    pending_since: date | None = None,
+    partition: tuple[date, date] | None = None,
+) -> OrderWindow:
+    """The window of an orders sync.
+
+    No ``partition``: the incremental :func:`history_window` and the active orders. A partition
+    range (first day, last day) that ends before ``today``: exactly those days, no active orders
+    (what a backfill asks for). A range that reaches today (the open day the schedule targets):
+    the incremental window, started at the range's first day if that is earlier, so late and
+    changed orders of earlier days are still caught (StockX filters by creation date only).
+    """
+    if partition is None:
+        start, end = history_window(since, today, overlap_days, pending_since)
+        return OrderWindow(start, end, include_active=True, backfill=False)
+    first, last = partition
+    if last < first:
+        raise ValueError(f"partition range ends ({last}) before it starts ({first})")
+    if last < today:
+        first = max(first, HISTORY_START)
+        return OrderWindow(first, max(first, last), include_active=False, backfill=True)
+    start, end = history_window(since, today, overlap_days, pending_since)
+    return OrderWindow(max(min(start, first), HISTORY_START), end, include_active=True, backfill=False)
+
+
 def max_created_date(records: Iterable[Mapping[str, Any]]) -> date | None:
     """The newest ``createdAt`` (UTC date) among order records; None if none has one."""
     days = [date.fromisoformat(r["createdAt"][:10]) for r in records
@@ -197,8 +240,12 @@ def _column_exists(conn: psycopg.Connection, table: str, column: str) -> bool:
 
 
 def _values(conn: psycopg.Connection, query: sql.Composable, params: Sequence[Any] = ()) -> list[Any]:
+    return [row[0] for row in _query(conn, query, params)]
+
+
+def _query(conn: psycopg.Connection, query: sql.Composable, params: Sequence[Any] = ()) -> list[tuple]:
     with conn.transaction():
-        return [row[0] for row in conn.execute(query, params).fetchall()]
+        return conn.execute(query, params).fetchall()
 
 
 def _load(conn: psycopg.Connection, fmt: CsvFormat, records: list[dict[str, Any]], source: str) -> LoadResult | None:
@@ -306,23 +353,29 @@ def sync_orders(
     overlap_days: int = DEFAULT_OVERLAP_DAYS,
     page_size: int = 100,
     pending_lookback_days: int = PENDING_LOOKBACK_DAYS,
+    partition: tuple[date, date] | None = None,
 ) -> SyncResult:
-    """Order history (window: :func:`history_window`) and all active orders into raw.stockx_orders.
+    """Order history (window: :func:`order_window`) and, unless backfilling past days, all active
+    orders into raw.stockx_orders.
 
     ``since`` is the cursor of the previous sync (its ``max_created_date``); the result's
-    ``max_created_date`` is the next one (never older than ``since``). A cursor while the table
-    holds no history (a reset warehouse, an old Dagster instance) is ignored: full history.
+    ``max_created_date`` is the next one (never older than ``since``, so a backfill of old days
+    does not move it back). A cursor while the table holds no history (a reset warehouse, an old
+    Dagster instance) is ignored: full history, or for a backfill, the backfill's newest day.
+    Loading is idempotent: re-fetching a window adds only orders that changed.
     """
     meter = _CallMeter(client)
     fmt = load_format(ORDERS_FORMAT)
     ensure_raw_table(conn, fmt)
     if since is not None and not _has_history(conn):
         log.warning("raw.stockx_orders holds no order history although a cursor (%s) exists "
-                    "(was the warehouse reset?): fetching the whole history", since)
+                    "(was the warehouse reset?): %s", since,
+                    "fetching the whole history" if partition is None else "not carrying it forward")
         since = None
     pending_since, pending = pending_active_since(conn, today, pending_lookback_days)
-    start, end = history_window(since, today, overlap_days, pending_since)
-    result = SyncResult(window=(start, end), pending_active=pending)
+    window = order_window(since, today, overlap_days, pending_since, partition)
+    start, end = window.start, window.end
+    result = SyncResult(window=(start, end), pending_active=pending if window.include_active else 0)
 
     history = [o for page in client.iter_order_history(start, end, page_size=page_size) for o in page]
     source = f"{ORDERS_HISTORY_SOURCE}?fromDate={start.isoformat()}&toDate={end.isoformat()}"
@@ -331,9 +384,10 @@ def sync_orders(
     newest = max_created_date(history)
     result.max_created_date = max((d for d in (since, newest) if d is not None), default=None)
 
-    active = [o for page in client.iter_active_orders(page_size=page_size) for o in page]
-    loaded = _load(conn, fmt, active, ORDERS_ACTIVE_SOURCE)
-    result.loads += [loaded] if loaded else []
+    if window.include_active:
+        active = [o for page in client.iter_active_orders(page_size=page_size) for o in page]
+        loaded = _load(conn, fmt, active, ORDERS_ACTIVE_SOURCE)
+        result.loads += [loaded] if loaded else []
     return meter.into(result)
 
 
@@ -432,14 +486,31 @@ def sync_catalog(
     return meter.into(result)
 
 
-def market_data_product_ids(conn: psycopg.Connection) -> list[str]:
-    """The products market data is fetched for: every product in raw.stockx_products, sorted.
+def in_stock_product_keys(conn: psycopg.Connection) -> set[str] | None:
+    """Product keys (style keys) of the pairs in stock (products.inventory_items, status in_stock or
+    listed); None while the mart does not exist (no warehouse build yet)."""
+    with conn.transaction():
+        exists = conn.execute("select to_regclass('products.inventory_items') is not null").fetchone()[0]
+    if not exists:
+        return None
+    return set(_values(conn, sql.SQL(
+        "select distinct product_key from products.inventory_items"
+        " where current_status = any(%s) and product_key is not null"), (list(IN_STOCK),)))
 
-    (Later: only those in stock or recently sold, to spend less of the daily budget.)
-    """
+
+def market_data_product_ids(conn: psycopg.Connection, in_stock_only: bool = False) -> list[str]:
+    """The products market data is fetched for, sorted: every product in raw.stockx_products, or with
+    ``in_stock_only`` those whose style is in stock (:func:`in_stock_product_keys`; every product
+    while the inventory mart does not exist yet, so a first run still prices something)."""
     if not _exists(conn, "stockx_products"):
         return []
-    return _values(conn, sql.SQL("select distinct product_id from raw.stockx_products order by 1"))
+    rows = [(r[0], r[1]) for r in _query(conn, sql.SQL(
+        "select distinct product_id, style_id from raw.stockx_products order by 1, 2"))]
+    keys = in_stock_product_keys(conn) if in_stock_only else None
+    if in_stock_only and keys is None:
+        log.info("products.inventory_items does not exist yet: market data for every known product")
+    ids = {pid for pid, style in rows if keys is None or style_key(style) in keys}
+    return sorted(ids)
 
 
 def sync_market_data(
@@ -448,14 +519,16 @@ def sync_market_data(
     snapshot_date: date,
     currency: str = "EUR",
     product_ids: Sequence[str] | None = None,
+    in_stock_only: bool = False,
 ) -> SyncResult:
-    """Market data of every variant of each product (default: :func:`market_data_product_ids`) in
+    """Market data of every variant of each product (default: :func:`market_data_product_ids`, with
+    ``in_stock_only``) in
     ``currency``, stamped ``snapshotDate``, as one batch. Products StockX no longer knows (404)
     are listed in ``not_found``."""
     meter = _CallMeter(client)
     fmt = load_format(MARKET_DATA_FORMAT)
     ensure_raw_table(conn, fmt)
-    ids = market_data_product_ids(conn) if product_ids is None else list(product_ids)
+    ids = market_data_product_ids(conn, in_stock_only) if product_ids is None else list(product_ids)
     result = SyncResult(snapshot_date=snapshot_date, products=len(ids))
     records: list[dict[str, Any]] = []
     for product_id in ids:

@@ -9,15 +9,20 @@ from assets.checks_products import product_match_rate
 from assets.dbt import warehouse_dbt_models
 from assets.file_imports import build_file_import_asset
 from assets.forecasting import forecasting_assets, forecasting_checks
-from assets.notion import notion_assets, notion_enabled, notion_resource_from_env
+from assets.notion import notion_assets, notion_enabled, notion_jobs, notion_resource_from_env
 from assets.pricing import pricing_assets, pricing_checks
-from assets.stockx import stockx_assets, stockx_enabled, stockx_job, stockx_schedule
+from assets.stockx import stockx_assets, stockx_enabled, stockx_jobs
 from pipelines.jobs import everything_job, file_import_job, forecast_and_price_job
 from pipelines.schedules import (
+    forecast_pricing_automation_sensor,
     kpi_view_automation_sensor,
+    notion_schedules,
     refresh_jobs,
     refresh_schedules,
     source_freshness_schedule,
+    stockx_schedules,
+    warehouse_build_job,
+    warehouse_build_schedule,
 )
 from resources.dbt import dbt_resource
 from resources.imports import ImportFolderResource
@@ -67,14 +72,17 @@ defs = dg.Definitions(
     # after dbt in every job that selects them (refresh_everything, the market sales imports).
     assets=[*ingestion_assets, warehouse_dbt_models, *forecasting_assets, *pricing_assets],
     asset_checks=[product_match_rate, *source_freshness_checks, *forecasting_checks, *pricing_checks],
-    jobs=[everything_job, forecast_and_price_job, *file_import_jobs.values(), *refresh_jobs.values(), source_freshness_job,
-          *([stockx_job] if STOCKX else [])],
-    # KPI view refresh cadences and the daily source freshness check (pipelines/schedules.py;
-    # crons from SOLEFLIPPER_KPI_REFRESH_*_CRON, SOLEFLIPPER_SOURCE_FRESHNESS_CRON).
-    schedules=[*refresh_schedules(), source_freshness_daily, *([stockx_schedule] if STOCKX else [])],
+    jobs=[everything_job, forecast_and_price_job, warehouse_build_job, *file_import_jobs.values(),
+          *refresh_jobs.values(), source_freshness_job, *(stockx_jobs if STOCKX else []),
+          *(notion_jobs if NOTION else [])],
+    # Every schedule skips a tick while a run touching its assets is queued or running; crons from
+    # SOLEFLIPPER_*_CRON (pipelines/automation.py lists them with their defaults).
+    schedules=[*refresh_schedules(), source_freshness_daily, warehouse_build_schedule(),
+               *(stockx_schedules() if STOCKX else []), *(notion_schedules() if NOTION else [])],
     sensors=[
         *(build_import_folder_sensor(name, job) for name, job in file_import_jobs.items()),
         kpi_view_automation_sensor,
+        forecast_pricing_automation_sensor,
     ],
     resources={
         "warehouse": WarehouseResource(database_url=settings.warehouse_url),

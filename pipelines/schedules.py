@@ -1,4 +1,5 @@
-"""KPI view refresh cadences: schedules over the `analytics` materialized views (issue 5, point 3).
+"""Schedules and automation sensors: KPI view refresh cadences (issue 5, point 3), the nightly warehouse
+build, the StockX and Notion syncs, and the daily forecasts and pricing (issue 7, point 1).
 
 Every KPI view declares how often Metabase needs it fresh in its dbt YAML
 (``config.meta.refresh_cadence: hourly | daily | weekly``). Each cadence is one job that selects
@@ -7,7 +8,8 @@ so a view moves between cadences by editing its YAML only. The job runs ``dbt bu
 views: the ``kpi_view`` materialization refreshes them CONCURRENTLY (Metabase keeps reading the old
 rows until the refresh commits) and runs their tests.
 
-The cadences (cron, UTC) come from the environment, in the style of :mod:`soleflipper.settings`:
+The crons (UTC) come from the environment; :mod:`pipelines.automation` lists every variable, its
+default and what it runs:
 
 ==========================================  ===============  ===============================
 variable                                    default          meaning
@@ -16,7 +18,17 @@ variable                                    default          meaning
 ``SOLEFLIPPER_KPI_REFRESH_DAILY_CRON``      ``0 2 * * *``    ... daily (02:00 UTC)
 ``SOLEFLIPPER_KPI_REFRESH_WEEKLY_CRON``     ``0 3 * * 1``    ... weekly (Monday 03:00 UTC)
 ``SOLEFLIPPER_SOURCE_FRESHNESS_CRON``       ``0 6 * * *``    dbt source freshness of the raw tables
+``SOLEFLIPPER_WAREHOUSE_BUILD_CRON``        ``30 3 * * *``   every dbt model (``build_warehouse``)
+``SOLEFLIPPER_FORECAST_PRICING_CRON``       build's cron     forecasts then pricing, after the build
+``SOLEFLIPPER_STOCKX_ORDERS_CRON``          ``0 */4 * * *``  StockX orders, today's partition
+``SOLEFLIPPER_STOCKX_MARKET_DATA_CRON``     ``30 */6 * * *`` StockX market data, products in stock
+``SOLEFLIPPER_STOCKX_DAILY_CRON``           ``0 5 * * *``    ``sync_stockx`` (catalog included)
+``SOLEFLIPPER_NOTION_SYNC_CRON``            ``*/15 * * * *`` Notion, incremental
+``SOLEFLIPPER_NOTION_RECONCILE_CRON``       ``0 1 * * *``    Notion, full refresh (reconciliation)
 ==========================================  ===============  ===============================
+
+Every schedule is a :func:`~pipelines.automation.guarded_schedule`: a tick is skipped while a run
+of the same job, or one materializing any of its assets, is queued or running.
 
 Refresh jobs carry the warehouse-build tag, so dagster.yaml's tag concurrency limit queues them
 behind (never beside) an import or full build. Between schedule ticks, a view is also refreshed
@@ -27,25 +39,30 @@ a fact materialized on its own, e.g. from the UI.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import dagster as dg
-from dagster._utils.schedules import is_valid_cron_string
 from dagster_dbt import build_dbt_asset_selection
 
 from assets.dbt import KPI_VIEWS_DBT_SELECT, warehouse_dbt_models
-from pipelines.jobs import WAREHOUSE_BUILD
+from pipelines.automation import (
+    NOTION_RECONCILE_CRON,
+    NOTION_SYNC_CRON,
+    STOCKX_DAILY_CRON,
+    STOCKX_MARKET_DATA_CRON,
+    STOCKX_ORDERS_CRON,
+    WAREHOUSE_BUILD_CRON,
+    CronError,
+    CronSetting,
+    cron_from_env,
+    guarded_schedule,
+    today_partition,
+)
+from pipelines.jobs import FORECAST_AND_PRICING_ASSETS, WAREHOUSE_BUILD
 
-
-@dataclass(frozen=True)
-class Cadence:
-    name: str  # the value of meta.refresh_cadence in the dbt YAML
-    env: str  # the variable that overrides the cron
-    default_cron: str
-    wording: str  # for descriptions: "every hour"
-
+# A KPI refresh cadence is a cron setting whose name is the dbt meta.refresh_cadence value.
+Cadence = CronSetting
+RefreshCronError = CronError
 
 CADENCES = (
     Cadence("hourly", "SOLEFLIPPER_KPI_REFRESH_HOURLY_CRON", "0 * * * *", "every hour"),
@@ -54,21 +71,9 @@ CADENCES = (
 )
 
 
-class RefreshCronError(ValueError):
-    """A cadence variable holds something that is not a cron expression."""
-
-
 def refresh_cron(cadence: Cadence, environ: Mapping[str, str] | None = None) -> str:
     """The cron for a cadence: its environment variable when set (and non-empty), else the default."""
-    environ = os.environ if environ is None else environ
-    value = (environ.get(cadence.env) or "").strip()
-    if not value:
-        return cadence.default_cron
-    if not is_valid_cron_string(value):
-        raise RefreshCronError(
-            f"{cadence.env}={value!r} is not a cron expression (five fields, e.g. {cadence.default_cron!r})"
-        )
-    return value
+    return cron_from_env(cadence, environ)
 
 
 def kpi_view_selection(cadence: str) -> dg.AssetSelection:
@@ -91,16 +96,7 @@ def refresh_job(cadence: Cadence) -> dg.UnresolvedAssetJobDefinition:
 def refresh_schedule(cadence: Cadence, job: dg.UnresolvedAssetJobDefinition,
                      environ: Mapping[str, str] | None = None) -> dg.ScheduleDefinition:
     """``<job>_schedule``: the job on the cadence's cron (UTC), running by default."""
-    cron = refresh_cron(cadence, environ)
-    default = " (default)" if cron == cadence.default_cron else f" (from {cadence.env})"
-    return dg.ScheduleDefinition(
-        name=f"{job.name}_schedule",
-        job=job,
-        cron_schedule=cron,
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=f"{cadence.wording.capitalize()}: cron {cron!r} UTC{default}. Set {cadence.env} to change it.",
-    )
+    return guarded_schedule(name=f"{job.name}_schedule", job=job, setting=cadence, environ=environ)
 
 
 refresh_jobs = {cadence.name: refresh_job(cadence) for cadence in CADENCES}
@@ -128,6 +124,60 @@ def source_freshness_schedule(checks: list[dg.AssetChecksDefinition],
     return job, refresh_schedule(SOURCE_FRESHNESS, job, environ)
 
 
+# --------------------------------------------------------------------------- nightly warehouse build
+
+warehouse_build_job = dg.define_asset_job(
+    name="build_warehouse",
+    selection=dg.AssetSelection.assets(warehouse_dbt_models),
+    description="dbt build of every model, its tests and the KPI views, from the raw tables as they are "
+                "(no ingest). Nightly, so forecasts and pricing run on marts rebuilt that night.",
+    tags=WAREHOUSE_BUILD,
+)
+
+
+def warehouse_build_schedule(environ: Mapping[str, str] | None = None) -> dg.ScheduleDefinition:
+    return guarded_schedule(name="build_warehouse_nightly", job=warehouse_build_job, setting=WAREHOUSE_BUILD_CRON,
+                            environ=environ, description="Rebuild every dbt model.")
+
+
+# --------------------------------------------------------------------------- API sources
+
+
+def stockx_schedules(environ: Mapping[str, str] | None = None) -> list[dg.ScheduleDefinition]:
+    """Orders every 4 h and market data every 6 h (today's partition), the whole group daily."""
+    from assets.stockx import stockx_job, stockx_market_data_job, stockx_orders_job
+
+    return [
+        guarded_schedule(name="sync_stockx_orders_schedule", job=stockx_orders_job, setting=STOCKX_ORDERS_CRON,
+                         environ=environ, partition_key=today_partition,
+                         description="StockX orders (today's partition: the cursor's overlap and open orders "
+                                     "included) and the models downstream."),
+        guarded_schedule(name="sync_stockx_market_data_schedule", job=stockx_market_data_job,
+                         setting=STOCKX_MARKET_DATA_CRON, environ=environ, partition_key=today_partition,
+                         description="StockX market data of the products in stock (today's partition) and the "
+                                     "models downstream."),
+        guarded_schedule(name="sync_stockx_daily", job=stockx_job, setting=STOCKX_DAILY_CRON, environ=environ,
+                         partition_key=today_partition,
+                         description="The whole StockX group: sales report folder, orders, catalog entries for "
+                                     "new style codes, today's market data, and the models downstream."),
+    ]
+
+
+def notion_schedules(environ: Mapping[str, str] | None = None) -> list[dg.ScheduleDefinition]:
+    """Incremental every 15 minutes, a full refresh (reconciliation) nightly."""
+    from assets.notion import notion_reconcile_job, notion_sync_job
+
+    return [
+        guarded_schedule(name="sync_notion_schedule", job=notion_sync_job, setting=NOTION_SYNC_CRON,
+                         environ=environ, description="Notion pages edited since the cursor."),
+        guarded_schedule(name="reconcile_notion_schedule", job=notion_reconcile_job, setting=NOTION_RECONCILE_CRON,
+                         environ=environ, description="Every Notion page again: changed rollups and formulas "
+                                                      "get a version, deleted pages a tombstone."),
+    ]
+
+
+# --------------------------------------------------------------------------- automation sensors
+
 # The daemon launches the KPI views' automation (eager: after the facts they read change) with the
 # warehouse-build tag too, so an automated refresh also waits for a running build.
 kpi_view_automation_sensor = dg.AutomationConditionSensorDefinition(
@@ -136,4 +186,15 @@ kpi_view_automation_sensor = dg.AutomationConditionSensorDefinition(
     run_tags=WAREHOUSE_BUILD,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Refreshes a KPI view when a fact it reads was materialized without it (e.g. from the UI).",
+)
+
+# Forecasts and pricing carry pipelines.automation.daily_after_inputs: once a day, after the nightly
+# build updated every input; forecasts and pricing requested in one evaluation run in one run, in
+# dependency order (forecasts first).
+forecast_pricing_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "forecasts_and_pricing_daily",
+    target=FORECAST_AND_PRICING_ASSETS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Demand forecasts, their backtest, pricing recommendations and the pricing backtest once a day, "
+                "after the nightly warehouse build updated their inputs (SOLEFLIPPER_FORECAST_PRICING_CRON).",
 )
