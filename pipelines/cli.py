@@ -265,6 +265,34 @@ def cmd_dbt(args: argparse.Namespace, settings: Settings) -> int:
     return subprocess.call(command, env=env, cwd=DBT_PROJECT_DIR)
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """Databases, credentials (set/missing only), API reachability, freshness, failed runs."""
+    from soleflipper import doctor
+
+    def instance():
+        import dagster as dg
+
+        if not os.environ.get("DAGSTER_HOME"):
+            prepare_environment(settings, start_database=False)  # DAGSTER_HOME + storage URL, starts nothing
+        os.environ.setdefault("SOLEFLIPPER_DAGSTER_STORAGE_URL",
+                              dagster_storage_sqlalchemy_url(settings.dagster_storage_url))
+        return dg.DagsterInstance.get()
+
+    rows = doctor.run_checks(
+        warehouse_url=settings.warehouse_url,
+        dagster_storage_url=settings.dagster_storage_url,
+        environ=os.environ,
+        instance_factory=instance,
+        timeout=args.timeout,
+        fernet_key_file=settings.home / "secrets" / "fernet.key",
+    )
+    if settings.uses_local_cluster and rows[0].status == doctor.FAIL:
+        rows[0] = doctor.Row(rows[0].check, rows[0].status,
+                             rows[0].detail + " (the local cluster is not running? `make db-start`)")
+    _out(doctor.render(rows))
+    return doctor.exit_code(rows)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -307,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", help="rows per table and headline KPIs")
     summary.set_defaults(func=cmd_summary)
+
+    doctor = sub.add_parser("doctor", help="check databases, credentials, APIs, freshness and failed runs")
+    doctor.add_argument("--timeout", type=float, default=3.0, help="seconds per network check (default 3)")
+    doctor.set_defaults(func=cmd_doctor)
 
     cli_stockx.register(sub)
     cli_forecast.register(sub)
