@@ -184,3 +184,24 @@ def test_unreachable_warehouse_still_alerts(env, instance):
         env.setenv("SOLEFLIPPER_ALERT_WEBHOOK_URL", hook.url("/hook"))
         run_failure_alert_sensor(context)
         assert hook.posted == [_expected(context.dagster_run.run_id, ended)]
+
+
+def test_run_that_failed_outside_any_step_is_alerted_with_dagster_message(env, instance):
+    """A run marked failed from outside (worker lost, launch error): no step failed, no error class."""
+    run = instance.create_run_for_job(DEFS.resolve_job_def(JOB.name))
+    event = instance.report_run_failed(run, message=f"Run worker lost; connection used token {FAKE_SECRET}")
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alert", dagster_instance=instance, dagster_run=instance.get_run_by_id(run.run_id),
+        dagster_event=event,
+    ).for_run_failure()
+    failure = failure_from_context(context)
+    assert (failure.failed_steps, failure.asset_keys, failure.error_class) == ((), (), None)
+    with WebhookSimulator() as hook:
+        env.setenv("SOLEFLIPPER_ALERT_WEBHOOK_URL", hook.url("/hook"))
+        run_failure_alert_sensor(context)
+        [posted] = hook.posted
+    assert posted["error"] == "Run worker lost; connection used token ***"
+    assert posted["text"].splitlines()[1:] == [
+        "Error: Run worker lost; connection used token ***",
+        f"Run {run.run_id}: http://127.0.0.1:3000/runs/{run.run_id}",
+    ]
