@@ -50,7 +50,12 @@ MIN_SECRET_LENGTH = 6
 MASK = "***"
 
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/?#@]*:)(?P<secret>[^\s@/?#]+)(?=@)")
-_BEARER = re.compile(r"(?P<head>\b(?:Bearer|Basic|Token)\s+)(?P<secret>[A-Za-z0-9\-._~+/=]{4,})", re.IGNORECASE)
+# "Bearer <token>" anywhere; Basic/Token credentials only in an Authorization header ("Token
+# expired" in an error message is prose, not a credential).
+_BEARER = re.compile(
+    r"(?P<head>(?:\bAuthorization[\"']?\s*[:=]\s*[\"']?(?:Bearer|Basic|Token)|\bBearer)\s+)(?P<secret>[A-Za-z0-9\-._~+/=]{4,})",
+    re.IGNORECASE,
+)
 _SECRET_PARAM = re.compile(
     r"(?P<head>\b(?:access_token|refresh_token|id_token|token|api[_-]?key|apikey|client_secret|secret|password|"
     r"passwd|pwd)[\"']?\s*[=:]\s*[\"']?)(?P<secret>[^\s&\"',;]{4,})",

@@ -63,6 +63,8 @@ def test_scrub_url_passwords_any_scheme():
 def test_scrub_bearer_basic_and_token_parameters():
     assert scrub("Authorization: Bearer eyJhbGciOi.J9.abc-_", {}) == "Authorization: Bearer ***"
     assert scrub("authorization: basic dXNlcjpwYXNz", {}) == "authorization: basic ***"
+    assert scrub("headers {'Authorization': 'Token tk-9999'}", {}) == "headers {'Authorization': 'Token ***'}"
+    assert scrub("Token expired at 12:00; Basic plan", {}) == "Token expired at 12:00; Basic plan"
     assert scrub("GET /v1/x?access_token=abcd1234&page=2", {}) == "GET /v1/x?access_token=***&page=2"
     assert scrub('{"refresh_token": "rt-5678-xyz", "expires_in": 3600}', {}) == (
         '{"refresh_token": "***", "expires_in": 3600}')
