@@ -226,7 +226,9 @@ class ValidationReport:
 
 
 def _plain(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalars
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, (str, int, float, bool)):
         return value
