@@ -167,7 +167,8 @@ def test_repeated_failures_collapse_within_the_cooldown(env, instance, database_
         # The next failure after the cooldown is sent with the count of those collapsed.
         later = failure_from_context(third)
         later = type(later)(**{**later.__dict__, "failed_at": first_end + timedelta(minutes=30)})
-        outcome = alert_on_failure(later, environ={"SOLEFLIPPER_ALERT_WEBHOOK_URL": hook.url("/hook")},
+        outcome = alert_on_failure(later, environ={"SOLEFLIPPER_ALERT_WEBHOOK_URL": hook.url("/hook"),
+                                                   "SOLEFLIPPER_NOTION_TOKEN": FAKE_SECRET},
                                    log_error=pytest.fail, cooldown_store=store)
         assert outcome.action == "sent"
         note = (f"2 more failures of job sync_stockx_test since {second_end.strftime('%Y-%m-%d %H:%M:%S')} UTC "
