@@ -142,10 +142,13 @@ def previous_cursor(context: dg.AssetExecutionContext, key: dg.AssetKey) -> date
 
 def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date] | None:
     """(first day, last day) of the run's partition range; None for a run without partitions."""
-    if not context.has_partition_key_range:
-        return None
-    keys = context.partition_key_range
-    return date.fromisoformat(keys.start), date.fromisoformat(keys.end)
+    if context.has_partition_key_range:
+        keys = context.partition_key_range
+        return date.fromisoformat(keys.start), date.fromisoformat(keys.end)
+    if context.has_partition_key:
+        day = date.fromisoformat(context.partition_key)
+        return day, day
+    return None
 
 
 @dg.asset(

@@ -88,9 +88,15 @@ class Runner:
     instance: dg.DagsterInstance
     resources: dict
 
-    def run(self, assets, partition_key: str | None = None, run_config: dict | None = None):
+    def run(self, assets, partition_key: str | None = None, run_config: dict | None = None,
+            tags: dict | None = None):
         return dg.materialize(assets, instance=self.instance, resources=self.resources,
-                              partition_key=partition_key, run_config=run_config, raise_on_error=False)
+                              partition_key=partition_key, run_config=run_config, raise_on_error=False, tags=tags)
+
+    def backfill(self, assets, first: date, last: date):
+        """One run over a partition range, as a single-run backfill from the UI launches it."""
+        return self.run(assets, tags={"dagster/asset_partition_range_start": first.isoformat(),
+                                      "dagster/asset_partition_range_end": last.isoformat()})
 
 
 @pytest.fixture
@@ -324,3 +330,154 @@ def test_catalog_lookups_by_gtin_and_by_name_and_what_is_not_found(sim, stockx, 
     assert loaded == {by_gtin, plush["productId"]}
     variants = conn.execute("select count(*) from raw.stockx_variants").fetchone()[0]
     assert variants == len(sim.world.variants[by_gtin]) + len(sim.world.variants[plush["productId"]])
+
+
+# --------------------------------------------------------------------------- orders partitions and backfills
+
+
+def _created(order: dict) -> date:
+    return date.fromisoformat(order["createdAt"][:10])
+
+
+def _backfill_range(world: World) -> tuple[date, date, set[str]]:
+    """A week in the middle of the simulator's history and the finished orders created in it."""
+    days = sorted({_created(o) for o in world.history})
+    first = days[len(days) // 2]
+    last = first + timedelta(days=6)
+    return first, last, {o["orderNumber"] for o in world.history if first <= _created(o) <= last}
+
+
+def _history_requests(sim, since: int = 0) -> list:
+    return [r for r in api_requests(sim, since) if r.path == "/v2/selling/orders/history"]
+
+
+def test_orders_are_daily_partitioned_and_backfilled_in_one_run_per_range():
+    assert stockx_orders.partitions_def == stockx_market_data.partitions_def
+    assert stockx_orders.partitions_def.get_first_partition_key() == HISTORY_START.isoformat()
+    assert stockx_orders.backfill_policy == dg.BackfillPolicy.single_run()
+
+
+def test_a_backfill_fetches_exactly_its_days_and_rerunning_it_duplicates_nothing(sim, runner, database_url):
+    world = World(sim)
+    first, last, expected = _backfill_range(world)
+    assert 0 < len(expected) < len(world.history)
+
+    result = runner.backfill([stockx_orders], first, last)
+    assert result.success
+    # Exactly the range from the history endpoint (every page), and no active orders.
+    requests = api_requests(sim)
+    assert requests and requests == _history_requests(sim)
+    assert {(r.arg("fromDate"), r.arg("toDate")) for r in requests} == {(first.isoformat(), last.isoformat())}
+    with psycopg.connect(database_url) as conn:
+        loaded = [r[0] for r in conn.execute("select order_number from raw.stockx_orders")]
+    assert sorted(loaded) == sorted(expected)
+    events = result.get_asset_materialization_events()
+    assert sorted(e.partition for e in events) == [(first + timedelta(days=i)).isoformat() for i in range(7)]
+    meta = metadata(result)[ORDERS_KEY]
+    assert (meta["window_start"], meta["window_end"], meta["backfill"]) == (first.isoformat(), last.isoformat(), True)
+    assert meta["rows_loaded"] == meta["table_rows"] == len(expected)
+
+    # The same range again (a re-run from the UI): the same rows are read, none is loaded twice.
+    again = runner.backfill([stockx_orders], first, last)
+    assert again.success
+    meta2 = metadata(again)[ORDERS_KEY]
+    assert (meta2["rows_read"], meta2["rows_loaded"], meta2["rows_duplicate"]) == (len(expected), 0, len(expected))
+    assert counts(database_url, [ORDERS_KEY])[ORDERS_KEY] == len(expected)
+
+    # One day of it as its own partition: still nothing new.
+    one = runner.run([stockx_orders], partition_key=first.isoformat())
+    assert one.success and metadata(one)[ORDERS_KEY]["rows_loaded"] == 0
+    assert counts(database_url, [ORDERS_KEY])[ORDERS_KEY] == len(expected)
+
+
+def test_a_backfill_does_not_move_the_incremental_cursor_back(sim, runner, database_url):
+    world = World(sim)
+    day = today()
+    assert runner.run([stockx_orders], partition_key=day.isoformat()).success  # the schedule's partition
+    before = counts(database_url, [ORDERS_KEY])[ORDERS_KEY]
+    first, last, _ = _backfill_range(world)
+    backfill = runner.backfill([stockx_orders], first, last)
+    assert backfill.success
+    assert metadata(backfill)[ORDERS_KEY]["max_created_date"] == world.newest_created.isoformat()
+    assert counts(database_url, [ORDERS_KEY])[ORDERS_KEY] == before
+
+    logged = len(sim.requests)
+    scheduled = runner.run([stockx_orders], partition_key=day.isoformat())
+    assert scheduled.success
+    meta = metadata(scheduled)[ORDERS_KEY]
+    # Incremental from the cursor's overlap (and open orders), not from the backfilled week.
+    assert meta["window_start"] == (world.newest_created - timedelta(days=3)).isoformat()
+    assert meta["backfill"] is False and meta["rows_loaded"] == 0
+    assert {r.path for r in api_requests(sim, logged)} == {"/v2/selling/orders/history",
+                                                           "/v2/selling/orders/active"}
+
+
+def test_a_range_that_reaches_today_is_incremental_and_starts_no_later_than_the_range(sim, runner, database_url):
+    world = World(sim)
+    assert runner.run([stockx_orders], partition_key=today().isoformat()).success
+    first = world.newest_created - timedelta(days=10)
+    result = runner.backfill([stockx_orders], first, today())
+    assert result.success
+    meta = metadata(result)[ORDERS_KEY]
+    assert (meta["window_start"], meta["window_end"], meta["backfill"]) == (first.isoformat(),
+                                                                            today().isoformat(), False)
+    assert meta["rows_loaded"] == 0
+
+
+# --------------------------------------------------------------------------- failures are not retried blindly
+
+
+def test_a_rejected_login_fails_once_without_retries(sim, runner, database_url):
+    sim.revoke_refresh_tokens()
+    sim.expire_tokens()
+    with runner.resources["stockx"].get_client() as client:  # make the stored token look expired too
+        client.token_store.save("stockx", {**client.token_store.load("stockx"), "expires_at": 0})
+    result = runner.run([stockx_orders], partition_key=today().isoformat())
+    assert not result.success
+    kinds = [e.event_type_value for e in result.all_events]
+    assert kinds.count("STEP_FAILURE") == 1 and "STEP_UP_FOR_RETRY" not in kinds
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.step_failure_data.user_failure_data.description
+    assert message.startswith("AuthError") and "not retried" in message and "stockx login" in message
+
+
+# --------------------------------------------------------------------------- market data of the pairs in stock
+
+
+def _stock(database_url: str, items: list[tuple[str | None, str]]) -> None:
+    """A stand-in products.inventory_items (product_key, current_status), as dbt builds it."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute("create schema if not exists products")
+        conn.execute("create table products.inventory_items (product_key text, current_status text)")
+        for item in items:
+            conn.execute("insert into products.inventory_items values (%s, %s)", item)
+
+
+def test_market_data_is_fetched_for_the_products_in_stock_only(sim, runner, database_url):
+    assert runner.run([build_file_import_asset("stockx_sales_report", group_name="stockx"), stockx_orders,
+                       stockx_catalog]).success
+    world = World(sim)
+    with_style = [p for p in world.product_ids if sim.world.products[p]["styleId"]]
+    in_stock, listed, sold = with_style[:3]
+    key = {p: style_key(sim.world.products[p]["styleId"]) for p in (in_stock, listed, sold)}
+    _stock(database_url, [(key[in_stock], "in_stock"), (key[listed], "listed"), (key[sold], "sold"),
+                          (None, "in_stock")])
+    wanted = {in_stock, listed}
+    same_style = {p for p in world.product_ids
+                  if style_key(sim.world.products[p]["styleId"]) in {key[in_stock], key[listed]}}
+    assert wanted <= same_style
+
+    logged = len(sim.requests)
+    result = runner.run([stockx_market_data], partition_key=today().isoformat())
+    assert result.success
+    asked = {r.path.split("/")[4] for r in api_requests(sim, logged)}
+    assert asked == same_style
+    meta = metadata(result)[MARKET_DATA_KEY]
+    assert meta["in_stock_only"] is True and meta["products"] == len(same_style)
+    assert meta["rows_loaded"] == sum(len(sim.world.variants[p]) for p in same_style)
+
+    # in_stock_only: false fetches every known product (the rows already loaded are duplicates).
+    everything = runner.run([stockx_market_data], partition_key=today().isoformat(), run_config={
+        "ops": {"raw__stockx_market_data": {"config": {"in_stock_only": False}}}})
+    assert everything.success
+    assert metadata(everything)[MARKET_DATA_KEY]["products"] == len(world.product_ids)
