@@ -10,10 +10,12 @@ import pytest
 from assets.stockx import snapshot_day, stockx_enabled
 from assets.stockx_sync import (
     HISTORY_START,
+    OrderWindow,
     SyncResult,
     distinct_style_codes,
     history_window,
     max_created_date,
+    order_window,
     products_with_style,
     title_key,
     with_snapshot_date,
@@ -99,3 +101,37 @@ def test_stockx_enabled_needs_an_api_key():
     assert stockx_enabled({"SOLEFLIPPER_STOCKX_API_KEY": "k"})
     assert not stockx_enabled({"SOLEFLIPPER_STOCKX_API_KEY": "  "})
     assert not stockx_enabled({})
+
+
+# --------------------------------------------------------------------------- orders window per partition range
+
+
+@pytest.mark.parametrize(
+    ("since", "pending", "partition", "expected"),
+    [
+        # no partition (refresh_everything): incremental + active orders
+        (date(2026, 3, 10), None, None, OrderWindow(date(2026, 3, 7), TODAY, True, False)),
+        # a past range (a backfill): exactly its days, no active orders, whatever the cursor
+        (date(2026, 3, 10), None, (date(2025, 6, 1), date(2025, 6, 30)),
+         OrderWindow(date(2025, 6, 1), date(2025, 6, 30), False, True)),
+        (None, date(2026, 3, 1), (date(2025, 6, 1), date(2025, 6, 1)),
+         OrderWindow(date(2025, 6, 1), date(2025, 6, 1), False, True)),
+        (date(2026, 3, 10), None, (date(2026, 3, 14), date(2026, 3, 14)),  # yesterday is a past day
+         OrderWindow(date(2026, 3, 14), date(2026, 3, 14), False, True)),
+        (None, None, (date(2015, 12, 1), date(2016, 1, 3)),  # never before StockX existed
+         OrderWindow(HISTORY_START, date(2016, 1, 3), False, True)),
+        # today's partition (the 4-hourly schedule): incremental, its overlap and open orders included
+        (date(2026, 3, 10), None, (TODAY, TODAY), OrderWindow(date(2026, 3, 7), TODAY, True, False)),
+        (date(2026, 3, 10), date(2026, 2, 20), (TODAY, TODAY), OrderWindow(date(2026, 2, 20), TODAY, True, False)),
+        (None, None, (TODAY, TODAY), OrderWindow(HISTORY_START, TODAY, True, False)),  # first sync: all history
+        # a range reaching today starts no later than the range
+        (date(2026, 3, 10), None, (date(2026, 1, 1), TODAY), OrderWindow(date(2026, 1, 1), TODAY, True, False)),
+    ],
+)
+def test_order_window(since, pending, partition, expected):
+    assert order_window(since, TODAY, 3, pending, partition) == expected
+
+
+def test_order_window_rejects_a_reversed_range():
+    with pytest.raises(ValueError, match="ends"):
+        order_window(None, TODAY, 3, None, (date(2026, 3, 2), date(2026, 3, 1)))
