@@ -44,8 +44,10 @@ TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XBA 
 XCG XDR XOF XPD XPF XPT XSU XUA YER ZAR ZMW ZWG ZWL
 """.split())
 
-# StockX order statuses: the OpenAPI document's enums (history and active orders).
+# StockX order statuses: the OpenAPI document's enums (HistoricalOrderStatus, ActiveOrderStatus,
+# UnknownStatus). The API may send "another string" (api-contracts.md): that is a warning.
 STOCKX_ORDER_STATUSES: frozenset[str] = frozenset({
+    "UNKNOWN",
     "AUTHFAILED", "DIDNOTSHIP", "CANCELED", "COMPLETED", "RETURNED",
     "CREATED", "CCAUTHORIZATIONFAILED", "SHIPPED", "RECEIVED", "AUTHENTICATING", "AUTHENTICATED",
     "PAYOUTPENDING", "PAYOUTCOMPLETED", "SYSTEMFULFILLED", "PAYOUTFAILED", "SUSPENDED", "PENDING",
