@@ -119,6 +119,7 @@ def test_instance_settings_mirror_dagster_yaml(values, dagster_yaml):
     assert values["concurrency"]["pools"]["defaultLimit"] == dagster_yaml["concurrency"]["pools"]["default_limit"] == 1
     assert values["dagsterDaemon"]["runRetries"]["enabled"] is dagster_yaml["run_retries"]["enabled"] is False
     assert values["telemetry"]["enabled"] is dagster_yaml["telemetry"]["enabled"] is False
+    assert values["pythonLogs"]["dagsterHandlerConfig"] == dagster_yaml["python_logs"]["dagster_handler_config"]
 
 
 def test_the_state_volume_is_mounted_where_soleflipper_home_points(values):
