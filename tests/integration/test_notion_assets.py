@@ -516,11 +516,15 @@ def test_asset_resumes_after_a_failed_sync_from_the_committed_batches(sim, run, 
 
 
 def test_a_failed_asset_run_reports_and_records_no_cursor(sim, database_url, db):
-    sim.inject("status:500", times=1, path_prefix=DS_QUERY)  # max_attempts=1 in the resource
+    # A 400 is not transient: the step fails at once (a 429/5xx would be retried by the step's
+    # RetryPolicy, after a backoff delay).
+    sim.inject("status:400", times=1, path_prefix=DS_QUERY)
     instance = dg.DagsterInstance.ephemeral()
     failed = dg.materialize([notion_purchases], instance=instance, resources=resources(sim, database_url),
                             raise_on_error=False)
     assert not failed.success
+    kinds = [e.event_type_value for e in failed.all_events]
+    assert kinds.count("STEP_FAILURE") == 1 and "STEP_UP_FOR_RETRY" not in kinds
     assert instance.get_latest_materialization_event(notion_purchases.key) is None
     assert count(db, "notion_purchases") == (0, 0)  # the table exists, empty
     retried = dg.materialize([notion_purchases], instance=instance, resources=resources(sim, database_url))
