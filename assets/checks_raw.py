@@ -37,6 +37,7 @@ Blocking (``blocking=True``): when a blocking check fails, Dagster does not star
 downstream of the raw asset in the same run (the dbt build, and with it the KPI views).
 """
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -392,8 +393,11 @@ def build_raw_data_checks(asset_keys: Iterable[dg.AssetKey] | None = None) -> li
                 else:
                     batches, scope = [], {"scope": "nothing loaded", "batches": 0}
                 conn.commit()
+                started = time.perf_counter()
                 yield from evaluate_table(conn, key, fmt, batches, scope, table.static_columns, selected[key])
                 conn.commit()
+                context.log.debug(f"{key.to_user_string()}: {len(batches)} batch(es) checked in "
+                                  f"{time.perf_counter() - started:.2f} s")
 
     return [raw_data_quality]
 
