@@ -29,7 +29,7 @@ per table and check):
     types, sales platforms staging does not know).
 
 Which batches: those of the table that started after this run started (the run that loaded
-them). A run that materialized the table without a new batch (its files were already loaded)
+them; the run's start is moved to the database's clock, which stamps the batches). A run that materialized the table without a new batch (its files were already loaded)
 has nothing new to validate. A check executed on its own (from the UI, without materializing)
 validates the table's latest batch.
 
@@ -40,7 +40,7 @@ downstream of the raw asset in the same run (the dbt build, and with it the KPI 
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -49,6 +49,7 @@ import psycopg
 from dagster import AssetCheckExecutionContext
 from psycopg import sql
 
+from assets.notion import DATABASES as NOTION_DATABASES
 from resources.warehouse import RAW_SCHEMA, WarehouseResource
 from soleflipper.formats import CsvFormat, available_formats, load_format
 from soleflipper.raw_schemas import (
@@ -65,7 +66,6 @@ DUPLICATES_CHECK = "raw_duplicates"
 VOCABULARY_CHECK = "raw_vocabulary"
 CHUNK_ROWS = 50_000  # rows per pandera validation (a chunk of a 1M-row batch is ~50 MB in pandas)
 SAMPLE = 20  # duplicate keys listed in metadata (counts are exact)
-NOTION_DATABASES = ("purchases", "sales")  # assets/notion.py: raw/notion_<database>
 
 FormatResolver = Callable[[psycopg.Connection], CsvFormat | None]
 
@@ -104,7 +104,7 @@ def raw_tables() -> dict[dg.AssetKey, RawTable]:
     for name in available_formats():
         key = dg.AssetKey(["raw", load_format(name).table])
         tables[key] = RawTable(key, _file_format(name), static_columns=True)
-    for database in NOTION_DATABASES:
+    for database in NOTION_DATABASES:  # assets/notion.py: raw/notion_<database>
         key = dg.AssetKey(["raw", f"notion_{database}"])
         tables[key] = RawTable(key, _notion_format(database), static_columns=False)
     return tables
@@ -306,6 +306,16 @@ def _run_start(context: dg.AssetCheckExecutionContext) -> datetime:
     return datetime.fromtimestamp(stamp, UTC) if stamp else datetime.now(UTC)
 
 
+def _clock_skew(conn: psycopg.Connection) -> timedelta:
+    """How far the database's clock is ahead of this process's: batches are stamped by the
+    database (``started_at``), the run's start by Dagster."""
+    before = datetime.now(UTC)
+    db_now = conn.execute("select clock_timestamp()").fetchone()[0]
+    after = datetime.now(UTC)
+    conn.commit()
+    return db_now - (before + (after - before) / 2)
+
+
 def _materialized_in_run(context: dg.AssetCheckExecutionContext, key: dg.AssetKey) -> bool:
     event = context.instance.get_latest_materialization_event(key)
     return event is not None and event.run_id == context.run.run_id
@@ -376,8 +386,8 @@ def build_raw_data_checks(asset_keys: Iterable[dg.AssetKey] | None = None) -> li
         selected: dict[dg.AssetKey, set[str]] = {}
         for check_key in context.selected_asset_check_keys:
             selected.setdefault(check_key.asset_key, set()).add(check_key.name)
-        since = _run_start(context)
         with warehouse.connect() as conn:
+            since = _run_start(context) + _clock_skew(conn)
             for key in sorted(selected):
                 table = tables[key]
                 fmt = table.resolve(conn)
