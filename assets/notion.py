@@ -17,6 +17,8 @@ nightly as the reconciliation.
 
 Jobs: ``sync_notion`` (incremental; every 15 minutes) and ``reconcile_notion`` (the same assets with
 ``full_refresh: true`` as its default run config; nightly); schedules in :mod:`pipelines.schedules`.
+``build_after_notion`` rebuilds the models downstream; a sensor runs it after a sync that loaded
+pages (new versions, trashed pages or tombstones), never after one that found nothing new.
 A step that failed on a transient error (no answer, 429, 5xx) is retried twice with exponential
 backoff and jitter, resuming from what the failed attempt committed; other errors fail at once.
 
@@ -35,6 +37,7 @@ import dagster as dg
 
 from assets.notion_sync import NotionSyncInterrupted, NotionSyncResult, committed_cursor, sync_database
 from pipelines.automation import API_RETRY_POLICY, is_transient, transient_only
+from pipelines.jobs import API_ASSETS, FORECAST_AND_PRICING_ASSETS, WAREHOUSE_BUILD
 from resources.notion import DEFAULT_BASE_URL, TOKEN_ENV, NotionResource
 from resources.warehouse import WarehouseResource
 from soleflipper.notion_mappings import MappingError, load_mapping
@@ -202,4 +205,15 @@ notion_reconcile_job = dg.define_asset_job(
                 "pages deleted for good a tombstone. The nightly reconciliation.",
 )
 
-notion_jobs = [notion_sync_job, notion_reconcile_job]
+# The models built from Notion data. The sensor build_after_notion_changes (pipelines/schedules.py)
+# runs them after a sync that loaded something, so dashboards follow Notion within the sync cadence
+# without a dbt build every 15 minutes when nothing changed.
+notion_downstream_job = dg.define_asset_job(
+    name="build_after_notion",
+    selection=(dg.AssetSelection.groups(GROUP).downstream() - dg.AssetSelection.groups(GROUP) - API_ASSETS
+               - FORECAST_AND_PRICING_ASSETS),
+    description="Rebuild the warehouse models downstream of the Notion raw tables (and their KPI views).",
+    tags=WAREHOUSE_BUILD,
+)
+
+notion_jobs = [notion_sync_job, notion_reconcile_job, notion_downstream_job]

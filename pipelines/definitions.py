@@ -16,6 +16,7 @@ from pipelines.jobs import everything_job, file_import_job, forecast_and_price_j
 from pipelines.schedules import (
     forecast_pricing_automation_sensor,
     kpi_view_automation_sensor,
+    notion_changes_sensor,
     notion_schedules,
     refresh_jobs,
     refresh_schedules,
@@ -83,6 +84,7 @@ defs = dg.Definitions(
         *(build_import_folder_sensor(name, job) for name, job in file_import_jobs.items()),
         kpi_view_automation_sensor,
         forecast_pricing_automation_sensor,
+        *([notion_changes_sensor()] if NOTION else []),
     ],
     resources={
         "warehouse": WarehouseResource(database_url=settings.warehouse_url),

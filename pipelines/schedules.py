@@ -11,21 +11,21 @@ rows until the refresh commits) and runs their tests.
 The crons (UTC) come from the environment; :mod:`pipelines.automation` lists every variable, its
 default and what it runs:
 
-==========================================  ===============  ===============================
-variable                                    default          meaning
-==========================================  ===============  ===============================
-``SOLEFLIPPER_KPI_REFRESH_HOURLY_CRON``     ``0 * * * *``    views with refresh_cadence hourly
-``SOLEFLIPPER_KPI_REFRESH_DAILY_CRON``      ``0 2 * * *``    ... daily (02:00 UTC)
-``SOLEFLIPPER_KPI_REFRESH_WEEKLY_CRON``     ``0 3 * * 1``    ... weekly (Monday 03:00 UTC)
-``SOLEFLIPPER_SOURCE_FRESHNESS_CRON``       ``0 6 * * *``    dbt source freshness of the raw tables
-``SOLEFLIPPER_WAREHOUSE_BUILD_CRON``        ``30 3 * * *``   every dbt model (``build_warehouse``)
-``SOLEFLIPPER_FORECAST_PRICING_CRON``       build's cron     forecasts then pricing, after the build
-``SOLEFLIPPER_STOCKX_ORDERS_CRON``          ``0 */4 * * *``  StockX orders, today's partition
-``SOLEFLIPPER_STOCKX_MARKET_DATA_CRON``     ``30 */6 * * *`` StockX market data, products in stock
-``SOLEFLIPPER_STOCKX_DAILY_CRON``           ``0 5 * * *``    ``sync_stockx`` (catalog included)
-``SOLEFLIPPER_NOTION_SYNC_CRON``            ``*/15 * * * *`` Notion, incremental
-``SOLEFLIPPER_NOTION_RECONCILE_CRON``       ``0 1 * * *``    Notion, full refresh (reconciliation)
-==========================================  ===============  ===============================
+=======================================  ================  ====================================================================
+variable                                 default           what runs
+=======================================  ================  ====================================================================
+``SOLEFLIPPER_KPI_REFRESH_HOURLY_CRON``  ``0 * * * *``     KPI views with refresh_cadence hourly
+``SOLEFLIPPER_KPI_REFRESH_DAILY_CRON``   ``0 2 * * *``     ... daily
+``SOLEFLIPPER_KPI_REFRESH_WEEKLY_CRON``  ``0 3 * * 1``     ... weekly (Monday)
+``SOLEFLIPPER_SOURCE_FRESHNESS_CRON``    ``0 6 * * *``     dbt source freshness of the raw tables
+``SOLEFLIPPER_WAREHOUSE_BUILD_CRON``     ``30 3 * * *``    ``build_warehouse``: every dbt model (nightly)
+``SOLEFLIPPER_FORECAST_PRICING_CRON``    the build's cron  forecasts, then pricing, once every input was rebuilt after the tick
+``SOLEFLIPPER_STOCKX_ORDERS_CRON``       ``0 */4 * * *``   StockX orders (today's partition) and the models downstream
+``SOLEFLIPPER_STOCKX_MARKET_DATA_CRON``  ``30 */6 * * *``  StockX market data of the products in stock (today)
+``SOLEFLIPPER_STOCKX_DAILY_CRON``        ``0 5 * * *``     ``sync_stockx``: sales reports, orders, catalog, market data
+``SOLEFLIPPER_NOTION_SYNC_CRON``         ``*/15 * * * *``  Notion, incremental (pages edited since the cursor)
+``SOLEFLIPPER_NOTION_RECONCILE_CRON``    ``0 1 * * *``     Notion, full refresh (the nightly reconciliation)
+=======================================  ================  ====================================================================
 
 Every schedule is a :func:`~pipelines.automation.guarded_schedule`: a tick is skipped while a run
 of the same job, or one materializing any of its assets, is queued or running.
@@ -56,6 +56,7 @@ from pipelines.automation import (
     CronSetting,
     cron_from_env,
     guarded_schedule,
+    runs_in_the_way,
     today_partition,
 )
 from pipelines.jobs import FORECAST_AND_PRICING_ASSETS, WAREHOUSE_BUILD
@@ -174,6 +175,60 @@ def notion_schedules(environ: Mapping[str, str] | None = None) -> list[dg.Schedu
                          environ=environ, description="Every Notion page again: changed rollups and formulas "
                                                       "get a version, deleted pages a tombstone."),
     ]
+
+
+# Materialization metadata of the Notion assets that counts rows a sync added to its raw table.
+NOTION_CHANGE_METADATA = ("pages_loaded", "trashed_loaded", "tombstones")
+
+
+def _loaded_something(record) -> bool:
+    metadata = record.asset_materialization.metadata if record.asset_materialization else {}
+    return any((getattr(metadata.get(name), "value", 0) or 0) > 0 for name in NOTION_CHANGE_METADATA)
+
+
+def notion_changes(instance: dg.DagsterInstance, keys: list[dg.AssetKey],
+                   after: int | None) -> tuple[bool, int | None]:
+    """(whether a Notion materialization after storage id ``after`` loaded rows, the newest storage id
+    seen, or None if there is no new materialization)."""
+    changed, newest = False, None
+    for key in keys:
+        records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, after_storage_id=after),
+                                                  limit=1000, ascending=True).records
+        for record in records:
+            newest = max(newest or 0, record.storage_id)
+            changed = changed or _loaded_something(record)
+    return changed, newest
+
+
+def notion_changes_sensor(minimum_interval_seconds: int = 120) -> dg.SensorDefinition:
+    """``build_after_notion`` after a Notion sync that loaded rows: one run per batch of such syncs,
+    none while a run touching those models is queued or running (the cursor then stays, so the next
+    evaluation tries again), none for syncs that found nothing new."""
+    from assets.notion import notion_assets, notion_downstream_job
+
+    keys = [key for assets_def in notion_assets for key in assets_def.keys]
+    job_name = notion_downstream_job.name
+
+    @dg.sensor(name="build_after_notion_changes", job=notion_downstream_job,
+               minimum_interval_seconds=minimum_interval_seconds, default_status=dg.DefaultSensorStatus.RUNNING,
+               description="Rebuilds the models downstream of Notion after a sync that loaded pages.")
+    def _sensor(context: dg.SensorEvaluationContext):
+        after = int(context.cursor) if context.cursor else None
+        changed, newest = notion_changes(context.instance, keys, after)
+        if newest is None:
+            return dg.SkipReason("no Notion sync since the last evaluation")
+        if after is None:  # first evaluation: start from now, older syncs were built by older runs
+            return dg.SensorResult(skip_reason="started watching the Notion syncs", cursor=str(newest))
+        if not changed:
+            return dg.SensorResult(skip_reason="the Notion syncs since the last evaluation loaded nothing new",
+                                   cursor=str(newest))
+        in_the_way = runs_in_the_way(context.instance, job_name, context.repository_def)
+        if in_the_way:
+            return dg.SkipReason(f"run {in_the_way[0].run_id} ({in_the_way[0].job_name}) touches the same models: "
+                                 "waiting for it")
+        return dg.SensorResult(run_requests=[dg.RunRequest()], cursor=str(newest))
+
+    return _sensor
 
 
 # --------------------------------------------------------------------------- automation sensors

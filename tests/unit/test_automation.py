@@ -48,6 +48,7 @@ from pipelines.automation import (
 from pipelines.definitions import defs
 from pipelines.jobs import WAREHOUSE_BUILD
 from pipelines.schedules import (
+    notion_changes_sensor,
     notion_schedules,
     refresh_schedules,
     stockx_schedules,
@@ -112,8 +113,10 @@ def test_source_schedules_read_their_crons_and_run_by_default():
     assert "(default)" in by_name["sync_stockx_market_data_schedule"].description
 
 
-def _schedules_in_a_fresh_process(env: dict[str, str]) -> set[str]:
-    code = "from pipelines.definitions import defs; print(' '.join(sorted(s.name for s in defs.schedules)))"
+def _automation_in_a_fresh_process(env: dict[str, str]) -> set[str]:
+    """Names of the schedules and automation sensors (not the import-folder sensors) of the code location."""
+    code = ("from pipelines.definitions import defs; print(' '.join(sorted(s.name for s in [*defs.schedules, "
+            "*defs.sensors] if not s.name.endswith('_import_folder'))))")
     clean = {k: v for k, v in os.environ.items()
              if k not in ("SOLEFLIPPER_STOCKX_API_KEY", "SOLEFLIPPER_NOTION_TOKEN")}
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env={**clean, **env}, cwd=PROJECT_ROOT,
@@ -123,12 +126,14 @@ def _schedules_in_a_fresh_process(env: dict[str, str]) -> set[str]:
 
 def test_source_schedules_are_wired_only_when_the_source_is_configured():
     always = {"refresh_kpi_views_hourly_schedule", "refresh_kpi_views_daily_schedule",
-              "refresh_kpi_views_weekly_schedule", "check_source_freshness_schedule", "build_warehouse_nightly"}
+              "refresh_kpi_views_weekly_schedule", "check_source_freshness_schedule", "build_warehouse_nightly",
+              "kpi_views_after_facts_change", "forecasts_and_pricing_daily"}
     stockx = {"sync_stockx_orders_schedule", "sync_stockx_market_data_schedule", "sync_stockx_daily"}
-    notion = {"sync_notion_schedule", "reconcile_notion_schedule"}
-    assert _schedules_in_a_fresh_process({}) == always
-    assert _schedules_in_a_fresh_process({"SOLEFLIPPER_STOCKX_API_KEY": "k",
-                                          "SOLEFLIPPER_NOTION_TOKEN": "t"}) == always | stockx | notion
+    notion = {"sync_notion_schedule", "reconcile_notion_schedule", "build_after_notion_changes"}
+    found = _automation_in_a_fresh_process({})
+    assert always <= found and not found & (stockx | notion)
+    found = _automation_in_a_fresh_process({"SOLEFLIPPER_STOCKX_API_KEY": "k", "SOLEFLIPPER_NOTION_TOKEN": "t"})
+    assert always | stockx | notion <= found
 
 
 # --------------------------------------------------------------------------- schedules never overlap
@@ -141,6 +146,7 @@ def _source_defs() -> dg.Definitions:
         asset_checks=list(defs.asset_checks or []),
         jobs=defs.jobs,
         schedules=[*refresh_schedules(), warehouse_build_schedule(), *stockx_schedules(), *notion_schedules()],
+        sensors=[notion_changes_sensor()],
         resources={key: dg.ResourceDefinition.none_resource()
                    for key in ("warehouse", "dbt", "imports", "stockx", "notion")},
     )
@@ -227,6 +233,46 @@ def test_partitioned_schedules_target_the_ticks_utc_day_and_the_reconciliation_r
     assert reconcile.run_config == {"ops": {"raw__notion_purchases": {"config": {"full_refresh": True}},
                                             "raw__notion_sales": {"config": {"full_refresh": True}}}}
     assert not sync.run_config  # incremental: the assets' default config
+
+
+def _notion_sync(instance: dg.DagsterInstance, loaded: int = 0, tombstones: int = 0) -> None:
+    instance.report_runless_asset_event(dg.AssetMaterialization(
+        asset_key=notion_purchases.key,
+        metadata={"pages_read": 50, "pages_loaded": loaded, "trashed_loaded": 0, "tombstones": tombstones}))
+
+
+def test_warehouse_models_follow_notion_only_after_a_sync_that_loaded_pages():
+    sensor = SOURCE_DEFS.resolve_sensor_def("build_after_notion_changes")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    built = SOURCE_DEFS.resolve_job_def("build_after_notion").asset_layer.selected_asset_keys
+    assert dg.AssetKey(["products", "inventory_items"]) in built
+    assert not built & ({notion_purchases.key, notion_sales.key} | FORECAST_AND_PRICING)
+    repository = SOURCE_DEFS.get_repository_def()
+
+    def evaluate(instance, cursor):
+        result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor,
+                                                              repository_def=repository))
+        return len(result.run_requests or []), result.cursor
+
+    with dg.instance_for_test() as instance:
+        assert evaluate(instance, None) == (0, None)  # no sync yet
+        _notion_sync(instance, loaded=3)
+        requests, cursor = evaluate(instance, None)  # first evaluation: starts watching from here
+        assert requests == 0 and cursor
+        assert evaluate(instance, cursor) == (0, cursor)  # nothing new
+        _notion_sync(instance)  # a sync that found nothing new: no build, cursor moves on
+        requests, quiet = evaluate(instance, cursor)
+        assert requests == 0 and int(quiet) > int(cursor)
+        _notion_sync(instance, loaded=2)
+        _notion_sync(instance, tombstones=1)
+        requests, after = evaluate(instance, quiet)
+        assert requests == 1 and int(after) > int(quiet)  # two syncs with changes: one build
+        _notion_sync(instance, loaded=1)
+        run = _add_run(instance, "build_after_notion", dg.DagsterRunStatus.STARTED)
+        result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=after,
+                                                              repository_def=repository))
+        assert not result.run_requests and run.run_id in result.skip_message
+        assert result.cursor in (None, after)  # not advanced: tried again once the build is done
 
 
 def test_api_and_build_jobs_queue_behind_warehouse_builds_and_leave_forecasts_to_their_own_condition():
