@@ -44,6 +44,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def run_process_group(command: list[str], timeout: float, **popen: Any) -> subprocess.CompletedProcess:
+    """``subprocess.run(command, capture_output=True, text=True)`` in its own process group; on a
+    timeout the whole group is killed (chromium's renderers, dbt under the CLI) and the test fails."""
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True, **popen) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise AssertionError(f"{' '.join(command)} did not finish in {timeout} s") from None
+    return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
+
+
 # --------------------------------------------------------------------------- webserver
 
 
@@ -122,13 +136,14 @@ def serve(host: str, port: int) -> int:
 # --------------------------------------------------------------------------- chromium
 
 
-def _chromium(chromium: str, profile: Path, budget_ms: int, height: int, *args: str) -> subprocess.CompletedProcess:
+def _chromium(chromium: str, profile: Path, budget_ms: int, height: int, *args: str,
+             timeout: float = 240) -> subprocess.CompletedProcess:
     command = [
         chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
         "--disable-extensions", "--hide-scrollbars", f"--window-size={WINDOW[0]},{height}",
         f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}", *args,
     ]
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    proc = run_process_group(command, timeout)
     assert proc.returncode == 0, f"{' '.join(command)} exited with {proc.returncode}:\n{proc.stderr[-3000:]}"
     return proc
 
