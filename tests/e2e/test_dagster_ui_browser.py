@@ -6,7 +6,7 @@ DAGSTER_HOME, workspace.yaml and demo simulators; no daemon, so no sensor starts
 test looks; tests/dagster_ui.py), then reads what the browser shows:
 
 * the global asset graph shows every asset group (and nothing else);
-* the stockx group's graph shows its assets, materialized, checks passed;
+* the stockx group's graph shows its assets, materialized, with their check counts;
 * the catalog shows every asset of the code location in its group, materialized;
 * the Runs page shows every run of the instance as "Success";
 
