@@ -1,8 +1,9 @@
 """Data quality checks on every raw table, blocking: bad rows never reach the marts and KPI views.
 
 Four checks on each raw asset (``raw/<table>``: every file-import format, the StockX API tables
-and the Notion tables), all in one step (one multi-asset check, so a run pays one step, not one
-per table and check):
+and the Notion tables), declared by the asset itself (``check_specs=raw_check_specs(key)``) and
+evaluated at the end of its step (``raw_check_results``), so they cost no extra step and run in
+every job that loads the table:
 
 ``raw_schema`` (ERROR, blocking)
     The rows of this run's load batches validated with the table's pandera schema
@@ -28,29 +29,29 @@ per table and check):
     Values outside the vocabularies the warehouse tolerates (StockX order statuses and inventory
     types, sales platforms staging does not know).
 
-Which batches: those of the table that started after this run started (the run that loaded
-them; the run's start is moved to the database's clock, which stamps the batches). A run that materialized the table without a new batch (its files were already loaded)
-has nothing new to validate. A check executed on its own (from the UI, without materializing)
-validates the table's latest batch.
+Which batches: those of the table that started after the asset's step started (read from the
+database's clock, which stamps the batches). A materialization that loaded nothing new (its files
+were already loaded) has nothing new to validate.
 
 Blocking (``blocking=True``): when a blocking check fails, Dagster does not start the steps
-downstream of the raw asset in the same run (the dbt build, and with it the KPI views).
+downstream of the raw asset in the same run (the dbt build, and with it the KPI views). Checks
+inside the asset (rather than one check step spanning every raw table) also keep the run's plan
+simple: a step that checked both a file table and the StockX catalog (which is built from the file
+tables) would sit both before and after the catalog, and Dagster would split the dbt build around it.
 """
 
-import time
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 import psycopg
-from dagster import AssetCheckExecutionContext
 from psycopg import sql
 
-from assets.notion import DATABASES as NOTION_DATABASES
-from resources.warehouse import RAW_SCHEMA, WarehouseResource
+from resources.warehouse import RAW_SCHEMA
 from soleflipper.formats import CsvFormat, available_formats, load_format
 from soleflipper.raw_schemas import (
     ValidationReport,
@@ -64,6 +65,7 @@ SCHEMA_CHECK = "raw_schema"
 ROW_COUNT_CHECK = "raw_row_count"
 DUPLICATES_CHECK = "raw_duplicates"
 VOCABULARY_CHECK = "raw_vocabulary"
+CHECK_NAMES = (SCHEMA_CHECK, ROW_COUNT_CHECK, DUPLICATES_CHECK, VOCABULARY_CHECK)
 CHUNK_ROWS = 50_000  # rows per pandera validation (a chunk of a 1M-row batch is ~50 MB in pandas)
 SAMPLE = 20  # duplicate keys listed in metadata (counts are exact)
 
@@ -97,9 +99,12 @@ def _notion_format(database: str) -> FormatResolver:
     return resolve
 
 
+@functools.cache
 def raw_tables() -> dict[dg.AssetKey, RawTable]:
     """Every raw asset that writes a table through the loader: the YAML formats (file imports and
     StockX API records) and the Notion databases."""
+    from assets.notion import DATABASES as NOTION_DATABASES  # here: assets/notion.py uses this module
+
     tables = {}
     for name in available_formats():
         key = dg.AssetKey(["raw", load_format(name).table])
@@ -127,13 +132,6 @@ def batches_since(conn: psycopg.Connection, table: str, since: datetime) -> list
     rows = conn.execute(
         "select batch_id, source, rows_read, rows_loaded, rows_duplicate, rows_quarantined from raw.load_batches"
         " where raw_table = %s and status = 'succeeded' and started_at >= %s order by started_at, batch_id", (table, since)).fetchall()
-    return [Batch(*row) for row in rows]
-
-
-def latest_batch(conn: psycopg.Connection, table: str) -> list[Batch]:
-    rows = conn.execute(
-        "select batch_id, source, rows_read, rows_loaded, rows_duplicate, rows_quarantined from raw.load_batches"
-        " where raw_table = %s and status = 'succeeded' order by started_at desc, finished_at desc limit 1", (table,)).fetchall()
     return [Batch(*row) for row in rows]
 
 
@@ -300,27 +298,6 @@ def duplicates_result(conn: psycopg.Connection, key: dg.AssetKey, fmt: CsvFormat
                   "duplicates": dg.MetadataValue.md("\n".join(lines) or "none")})
 
 
-def _run_start(context: dg.AssetCheckExecutionContext) -> datetime:
-    record = context.instance.get_run_record_by_id(context.run.run_id)
-    stamp = (record.start_time or record.create_timestamp.timestamp()) if record is not None else None
-    return datetime.fromtimestamp(stamp, UTC) if stamp else datetime.now(UTC)
-
-
-def _clock_skew(conn: psycopg.Connection) -> timedelta:
-    """How far the database's clock is ahead of this process's: batches are stamped by the
-    database (``started_at``), the run's start by Dagster."""
-    before = datetime.now(UTC)
-    db_now = conn.execute("select clock_timestamp()").fetchone()[0]
-    after = datetime.now(UTC)
-    conn.commit()
-    return db_now - (before + (after - before) / 2)
-
-
-def _materialized_in_run(context: dg.AssetCheckExecutionContext, key: dg.AssetKey) -> bool:
-    event = context.instance.get_latest_materialization_event(key)
-    return event is not None and event.run_id == context.run.run_id
-
-
 def evaluate_table(conn: psycopg.Connection, key: dg.AssetKey, fmt: CsvFormat | None, batches: list[Batch],
                    scope: dict[str, Any], static_columns: bool, selected: set[str]) -> list[dg.AssetCheckResult]:
     """The selected checks' results for one raw table (``fmt`` None / no table: nothing loaded)."""
@@ -369,49 +346,34 @@ def _specs(tables: Mapping[dg.AssetKey, RawTable]) -> list[dg.AssetCheckSpec]:
     return specs
 
 
-def build_raw_data_checks(asset_keys: Iterable[dg.AssetKey] | None = None) -> list[dg.AssetChecksDefinition]:
-    """The raw data checks on every raw asset in ``asset_keys`` (default: every raw table), as one
-    multi-asset check (one step per run)."""
+def raw_check_specs(*asset_keys: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """The four checks of each raw asset in ``asset_keys``, for the asset's ``check_specs``."""
     tables = raw_tables()
-    if asset_keys is not None:
-        present = set(asset_keys)
-        tables = {k: t for k, t in tables.items() if k in present}
-    if not tables:
-        return []
-
-    @dg.multi_asset_check(specs=_specs(tables), can_subset=True, name="raw_data_quality",
-                          description="pandera schema, row counts and duplicates of the rows each run loads "
-                                      "into the raw tables (assets/checks_raw.py).")
-    def raw_data_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
-        selected: dict[dg.AssetKey, set[str]] = {}
-        for check_key in context.selected_asset_check_keys:
-            selected.setdefault(check_key.asset_key, set()).add(check_key.name)
-        with warehouse.connect() as conn:
-            since = _run_start(context) + _clock_skew(conn)
-            for key in sorted(selected):
-                table = tables[key]
-                fmt = table.resolve(conn)
-                if fmt is not None and _table_exists(conn, fmt.table):
-                    if _materialized_in_run(context, key):
-                        batches = batches_since(conn, fmt.table, since)
-                        scope = {"scope": "batches loaded by this run", "batches": len(batches)}
-                    else:
-                        batches = latest_batch(conn, fmt.table)
-                        scope = {"scope": "the table's latest batch (not materialized in this run)",
-                                 "batches": len(batches)}
-                    scope["batch_ids"] = dg.MetadataValue.json([str(b.batch_id) for b in batches])
-                else:
-                    batches, scope = [], {"scope": "nothing loaded", "batches": 0}
-                conn.commit()
-                started = time.perf_counter()
-                yield from evaluate_table(conn, key, fmt, batches, scope, table.static_columns, selected[key])
-                conn.commit()
-                context.log.debug(f"{key.to_user_string()}: {len(batches)} batch(es) checked in "
-                                  f"{time.perf_counter() - started:.2f} s")
-
-    return [raw_data_quality]
+    return _specs({key: tables[key] for key in asset_keys})
 
 
-raw_data_checks = build_raw_data_checks()
+def database_now(conn: psycopg.Connection) -> datetime:
+    """The database's clock (it stamps ``raw.load_batches.started_at``): take it before loading,
+    then pass it to :func:`raw_check_results`."""
+    now = conn.execute("select clock_timestamp()").fetchone()[0]
+    conn.commit()
+    return now
 
-__all__ = ["build_raw_data_checks", "raw_data_checks", "raw_tables", "validate_batches"]
+
+def raw_check_results(conn: psycopg.Connection, key: dg.AssetKey, since: datetime) -> list[dg.AssetCheckResult]:
+    """The four checks of raw asset ``key`` on the batches of its table that started at or after ``since``."""
+    table = raw_tables()[key]
+    fmt = table.resolve(conn)
+    if fmt is not None and _table_exists(conn, fmt.table):
+        batches = batches_since(conn, fmt.table, since)
+        scope: dict[str, Any] = {"scope": "batches loaded by this materialization", "batches": len(batches),
+                                 "batch_ids": dg.MetadataValue.json([str(b.batch_id) for b in batches])}
+    else:
+        batches, scope = [], {"scope": "nothing loaded", "batches": 0}
+    conn.commit()
+    results = evaluate_table(conn, key, fmt, batches, scope, table.static_columns, set(CHECK_NAMES))
+    conn.commit()
+    return results
+
+
+__all__ = ["database_now", "raw_check_results", "raw_check_specs", "raw_tables", "validate_batches"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.checks_raw import database_now, raw_check_results, raw_check_specs
 from resources.imports import ImportFolderResource
 from resources.warehouse import LoadError, LoadResult, WarehouseResource
 from soleflipper.formats import load_format
@@ -34,13 +35,16 @@ def _results_table(results: list[LoadResult]) -> str:
 
 def build_file_import_asset(format_name: str, group_name: str) -> dg.AssetsDefinition:
     fmt = load_format(format_name)
+    key = dg.AssetKey(["raw", fmt.table])
 
     @dg.asset(
-        key=["raw", fmt.table],
+        key=key,
         group_name=group_name,
         kinds={"csv", "postgres"},
         description=f"{fmt.description} Loaded from the `{format_name}` import folder into raw.{fmt.table}.",
         metadata={"format": format_name, "dagster/table_name": f"raw.{fmt.table}"},
+        # Schema, row-count and duplicate checks (blocking) on the rows this step loads.
+        check_specs=raw_check_specs(key),
     )
     def _import(
         context: dg.AssetExecutionContext,
@@ -49,6 +53,8 @@ def build_file_import_asset(format_name: str, group_name: str) -> dg.AssetsDefin
         imports: ImportFolderResource,
     ) -> dg.MaterializeResult:
         warehouse.ensure_raw_table(fmt)  # an empty source still has its (empty) raw table
+        with warehouse.connect() as conn:
+            since = database_now(conn)
         paths = [Path(p) for p in config.paths] or imports.files(fmt)
         context.log.info(f"{len(paths)} file(s) to load into raw.{fmt.table}")
         results: list[LoadResult] = []
@@ -76,6 +82,8 @@ def build_file_import_asset(format_name: str, group_name: str) -> dg.AssetsDefin
         }
         if failures:
             raise dg.Failure(description="; ".join(failures), metadata=metadata)
-        return dg.MaterializeResult(metadata=metadata)
+        with warehouse.connect() as conn:
+            checks = raw_check_results(conn, key, since)
+        return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return _import

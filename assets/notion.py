@@ -109,9 +109,12 @@ def _metadata(result: NotionSyncResult, api_calls: int, retries: int) -> dict[st
 
 def build_notion_asset(database: str) -> dg.AssetsDefinition:
     """The asset ``raw/notion_<database>`` syncing the mapping's database ``database``."""
+    from assets.checks_raw import database_now, raw_check_results, raw_check_specs
+
+    key = dg.AssetKey(["raw", f"notion_{database}"])
 
     @dg.asset(
-        key=["raw", f"notion_{database}"],
+        key=key,
         group_name=GROUP,
         kinds=KINDS,
         pool=POOL,
@@ -122,6 +125,8 @@ def build_notion_asset(database: str) -> dg.AssetsDefinition:
             f" raw.notion_{database} (the mapping's table)."
         ),
         metadata={"dagster/table_name": f"raw.notion_{database}", "notion_database": database},
+        # Schema, row-count and duplicate checks (blocking) on the rows this step loads.
+        check_specs=raw_check_specs(key),
     )
     def _sync(
         context: dg.AssetExecutionContext,
@@ -141,6 +146,7 @@ def build_notion_asset(database: str) -> dg.AssetsDefinition:
         mapping = databases[database]
         since = None
         with transient_only(), warehouse.connect() as conn:
+            loaded_after = database_now(conn)
             if not config.full_refresh:
                 stored = committed_cursor(conn, mapping)
                 recorded = previous_cursor(context)
@@ -181,7 +187,9 @@ def build_notion_asset(database: str) -> dg.AssetsDefinition:
             context.log.warning(warning)
         metadata = _metadata(result, api_calls, retries)
         metadata["table_rows"] = warehouse.count_rows(result.table)
-        return dg.MaterializeResult(metadata=metadata)
+        with warehouse.connect() as conn:
+            checks = raw_check_results(conn, key, loaded_after)
+        return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return _sync
 

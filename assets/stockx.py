@@ -42,6 +42,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets.checks_raw import database_now, raw_check_results, raw_check_specs
 from assets.stockx_sync import (
     DEFAULT_OVERLAP_DAYS,
     HISTORY_START,
@@ -164,6 +165,7 @@ def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date] | Non
                 "incremental (overlapping window) with all active orders; one row per order version, into "
                 "raw.stockx_orders.",
     metadata=_table_meta(ORDERS_FORMAT),
+    check_specs=raw_check_specs(ORDERS_KEY),
 )
 def stockx_orders(
     context: dg.AssetExecutionContext,
@@ -180,6 +182,7 @@ def stockx_orders(
     context.log.info(f"order history cursor: {since or 'none (full history)'}"
                      + (f"; partitions {days[0]}..{days[1]}" if days else ""))
     with transient_only(), warehouse.connect() as conn, stockx.get_client() as client:
+        loaded_after = database_now(conn)
         result = sync_orders(client, conn, since=since, today=today, overlap_days=config.overlap_days,
                              partition=days)
         remaining = client.budget.remaining()
@@ -195,7 +198,10 @@ def stockx_orders(
     }
     if result.max_created_date is not None:
         extra["max_created_date"] = result.max_created_date.isoformat()
-    return dg.MaterializeResult(metadata=_metadata(result, ORDERS_FORMAT, warehouse, remaining, **extra))
+    with warehouse.connect() as conn:
+        checks = raw_check_results(conn, ORDERS_KEY, loaded_after)
+    return dg.MaterializeResult(metadata=_metadata(result, ORDERS_FORMAT, warehouse, remaining, **extra),
+                                check_results=checks)
 
 
 # --------------------------------------------------------------------------- catalog
@@ -223,6 +229,7 @@ class StockXCatalogConfig(dg.Config):
     ],
     pool=POOL,
     retry_policy=API_RETRY_POLICY,
+    check_specs=raw_check_specs(PRODUCTS_KEY, VARIANTS_KEY),
 )
 def stockx_catalog(
     context: dg.AssetExecutionContext,
@@ -231,6 +238,7 @@ def stockx_catalog(
     warehouse: WarehouseResource,
 ):
     with transient_only(), warehouse.connect() as conn, stockx.get_client() as client:
+        loaded_after = database_now(conn)
         lookups = catalog_lookups(conn, refresh=config.refresh)
         context.log.info(f"catalog lookups: {len(lookups.style_codes)} style codes, "
                          f"{len(lookups.product_ids)} product ids, {len(lookups.keywords)} names")
@@ -248,9 +256,11 @@ def stockx_catalog(
         "api_calls_note": dg.MetadataValue.text(
             "api_calls is the whole catalog call sequence, shared with the other catalog asset"),
     }
-    yield dg.MaterializeResult(asset_key=PRODUCTS_KEY,
+    with warehouse.connect() as conn:
+        checks = {key: raw_check_results(conn, key, loaded_after) for key in (PRODUCTS_KEY, VARIANTS_KEY)}
+    yield dg.MaterializeResult(asset_key=PRODUCTS_KEY, check_results=checks[PRODUCTS_KEY],
                                metadata=_metadata(result, PRODUCTS_FORMAT, warehouse, remaining, **shared))
-    yield dg.MaterializeResult(asset_key=VARIANTS_KEY,
+    yield dg.MaterializeResult(asset_key=VARIANTS_KEY, check_results=checks[VARIANTS_KEY],
                                metadata=_metadata(result, VARIANTS_FORMAT, warehouse, remaining, **shared))
 
 
@@ -295,6 +305,7 @@ def snapshot_day(partition_key: str | None, today: date) -> date:
                 "and currency of the products in stock, one snapshot per UTC day (only today's partition can "
                 "be fetched), into raw.stockx_market_data.",
     metadata=_table_meta(MARKET_DATA_FORMAT),
+    check_specs=raw_check_specs(MARKET_DATA_KEY),
 )
 def stockx_market_data(
     context: dg.AssetExecutionContext,
@@ -308,6 +319,7 @@ def stockx_market_data(
         context.log.info(f"no partition key (an unpartitioned run): snapshot of today, {day}")
     results: list[SyncResult] = []
     with transient_only(), warehouse.connect() as conn, stockx.get_client() as client:
+        loaded_after = database_now(conn)
         for currency in config.currencies:
             results.append(sync_market_data(client, conn, day, currency=currency,
                                             in_stock_only=config.in_stock_only))
@@ -319,7 +331,9 @@ def stockx_market_data(
         merged.retries += r.retries
         merged.not_found += r.not_found
     context.log.info(f"raw.stockx_market_data {day}: {merged.totals()}, {merged.api_calls} API calls")
-    return dg.MaterializeResult(metadata=_metadata(
+    with warehouse.connect() as conn:
+        checks = raw_check_results(conn, MARKET_DATA_KEY, loaded_after)
+    return dg.MaterializeResult(check_results=checks, metadata=_metadata(
         merged, MARKET_DATA_FORMAT, warehouse, remaining,
         snapshot_date=day.isoformat(), currencies=", ".join(config.currencies), products=merged.products,
         in_stock_only=config.in_stock_only,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.checks_freshness import build_source_freshness_checks
+from assets.checks_kpi_freshness import kpi_view_freshness_checks, kpi_view_freshness_sensor
 from assets.checks_products import product_match_rate
 from assets.dbt import warehouse_dbt_models
 from assets.file_imports import build_file_import_asset
@@ -30,6 +31,7 @@ from resources.imports import ImportFolderResource
 from resources.stockx import StockXResource
 from resources.warehouse import WarehouseResource
 from sensors.import_folder import build_import_folder_sensor
+from sensors.run_failure_alert import run_failure_alert_sensor
 from soleflipper.settings import load_settings
 
 settings = load_settings()
@@ -72,7 +74,8 @@ defs = dg.Definitions(
     # Forecasts and pricing read the dbt marts and write Python-owned analytics tables: they run
     # after dbt in every job that selects them (refresh_everything, the market sales imports).
     assets=[*ingestion_assets, warehouse_dbt_models, *forecasting_assets, *pricing_assets],
-    asset_checks=[product_match_rate, *source_freshness_checks, *forecasting_checks, *pricing_checks],
+    asset_checks=[product_match_rate, *source_freshness_checks, *kpi_view_freshness_checks,
+                  *forecasting_checks, *pricing_checks],
     jobs=[everything_job, forecast_and_price_job, warehouse_build_job, *file_import_jobs.values(),
           *refresh_jobs.values(), source_freshness_job, *(stockx_jobs if STOCKX else []),
           *(notion_jobs if NOTION else [])],
@@ -85,6 +88,10 @@ defs = dg.Definitions(
         kpi_view_automation_sensor,
         forecast_pricing_automation_sensor,
         *([notion_changes_sensor()] if NOTION else []),
+        # WARN when a KPI view is older than its refresh cadence allows (assets/checks_kpi_freshness.py).
+        kpi_view_freshness_sensor,
+        # One scrubbed webhook alert per failed run (SOLEFLIPPER_ALERT_WEBHOOK_URL), else the log.
+        run_failure_alert_sensor,
     ],
     resources={
         "warehouse": WarehouseResource(database_url=settings.warehouse_url),

@@ -18,7 +18,6 @@ import dagster as dg
 import pytest
 from warehouse_datasets import build_demo_warehouse, write_csv
 
-from assets.checks_raw import raw_data_checks
 from assets.dbt import warehouse_dbt_models
 from assets.file_imports import build_file_import_asset
 from resources.dbt import dbt_resource
@@ -52,7 +51,7 @@ def run_import(url: str, imports: Path) -> dg.ExecuteInProcessResult:
     saved = dict(os.environ)
     try:
         return dg.materialize(
-            [build_file_import_asset("sales_sheet", group_name="sheets"), warehouse_dbt_models, *raw_data_checks],
+            [build_file_import_asset("sales_sheet", group_name="sheets"), warehouse_dbt_models],
             selection=dg.AssetSelection.assets(SALES_KEY).downstream(),
             resources={"warehouse": WarehouseResource(database_url=url), "dbt": dbt_resource(),
                        "imports": ImportFolderResource(root=str(imports))},
@@ -95,11 +94,11 @@ def test_an_invalid_currency_fails_raw_schema_and_nothing_downstream_is_built(wa
     assert checks[("raw/sheets_sales", "raw_row_count")].passed
     assert checks[("raw/sheets_sales", "raw_row_count")].metadata["rows_loaded"].value == 2
     assert checks[("raw/sheets_sales", "raw_duplicates")].passed
-    # The dbt step never started: the blocking check's step failed before it.
+    # The dbt step never started: the import step, which evaluates its blocking checks, failed.
     started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
-    assert started == {"raw__sheets_sales", "raw_data_quality"}
+    assert started == {"raw__sheets_sales"}
     failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert [e.step_key for e in failed] == ["raw_data_quality"]
+    assert [e.step_key for e in failed] == ["raw__sheets_sales"]
     assert "blocking asset check" in failed[0].event_specific_data.error.message
 
 
