@@ -51,6 +51,10 @@ def warehouse(pg_server, demo_reports, tmp_path):
                 assert load_file(conn, load_format(fmt), path).rows_loaded > 0
             conn.execute("update raw.sheets_purchases set _loaded_at = now() - interval '10 days'")
             conn.execute("update raw.sheets_sales set _loaded_at = now() - interval '40 days'")
+            # A table a Python asset writes (its source reads it through ops.newest_timestamp).
+            conn.execute("create schema if not exists analytics")
+            conn.execute("create table analytics.demand_forecasts (computed_at timestamptz)")
+            conn.execute("insert into analytics.demand_forecasts values (now() - interval '1 day')")
         yield url, dagster_url
     finally:
         _drop_database(pg_server, name)
@@ -73,6 +77,11 @@ def test_soleflipper_dbt_source_freshness_reports_each_source(warehouse, tmp_pat
     # Notion was never synced here: its tables do not exist, and dbt still reports them (stale).
     assert results["notion_purchases"]["status"] == "error"
     assert results["notion_purchases"]["max_loaded_at"].startswith("0001-01-01")
+    # Sources whose table may be missing go through ops.newest_timestamp() (the on-run-start hook
+    # creates it; no XML support needed): a present table is measured, a missing one is stale.
+    assert results["demand_forecasts"]["status"] == "pass"
+    assert not results["demand_forecasts"]["max_loaded_at"].startswith("0001-01-01")
+    assert results["pricing_backtest"]["status"] == "error"
     # Every source of the project declares thresholds, so every one is reported.
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     assert set(results) == {source["name"] for source in manifest["sources"].values()}
