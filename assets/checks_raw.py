@@ -34,7 +34,10 @@ database's clock, which stamps the batches). A materialization that loaded nothi
 were already loaded) has nothing new to validate.
 
 Blocking (``blocking=True``): when a blocking check fails, Dagster does not start the steps
-downstream of the raw asset in the same run (the dbt build, and with it the KPI views). Checks
+downstream of the raw asset in the same run (the dbt build, and with it the KPI views), and the
+batches it checked are rejected whole (:func:`reject_batches`): their rows move to
+``raw.quarantine`` with the checks' findings as the reason and the batches are marked failed, so
+no later run builds from them either; the corrected file loads as a new batch. Checks
 inside the asset (rather than one check step spanning every raw table) also keep the run's plan
 simple: a step that checked both a file table and the StockX catalog (which is built from the file
 tables) would sit both before and after the catalog, and Dagster would split the dbt build around it.
@@ -66,6 +69,7 @@ ROW_COUNT_CHECK = "raw_row_count"
 DUPLICATES_CHECK = "raw_duplicates"
 VOCABULARY_CHECK = "raw_vocabulary"
 CHECK_NAMES = (SCHEMA_CHECK, ROW_COUNT_CHECK, DUPLICATES_CHECK, VOCABULARY_CHECK)
+BLOCKING_CHECKS = (SCHEMA_CHECK, ROW_COUNT_CHECK, DUPLICATES_CHECK)
 CHUNK_ROWS = 50_000  # rows per pandera validation (a chunk of a 1M-row batch is ~50 MB in pandas)
 SAMPLE = 20  # duplicate keys listed in metadata (counts are exact)
 
@@ -373,7 +377,39 @@ def raw_check_results(conn: psycopg.Connection, key: dg.AssetKey, since: datetim
     conn.commit()
     results = evaluate_table(conn, key, fmt, batches, scope, table.static_columns, set(CHECK_NAMES))
     conn.commit()
+    failed = [r for r in results if not r.passed and r.check_name in BLOCKING_CHECKS]
+    if failed and batches:
+        moved = reject_batches(conn, fmt, batches, "; ".join(f"{r.check_name}: {r.description}" for r in failed))
+        results = [dg.AssetCheckResult(
+            asset_key=r.asset_key, check_name=r.check_name, passed=r.passed, severity=r.severity,
+            description=r.description,
+            metadata={**r.metadata, "batches_rejected": len(batches), "rows_moved_to_quarantine": moved})
+            for r in results]
     return results
 
 
-__all__ = ["database_now", "raw_check_results", "raw_check_specs", "raw_tables", "validate_batches"]
+def reject_batches(conn: psycopg.Connection, fmt: CsvFormat, batches: list[Batch], reason: str) -> int:
+    """Take ``batches`` out of the warehouse, whole (a load is all-or-nothing per batch): their rows
+    move from ``raw.<table>`` to ``raw.quarantine`` with ``reason`` and the batches are marked
+    failed, so no later build (a KPI refresh, the nightly build) reads them and the same file can
+    be dropped again once corrected. Returns the rows moved."""
+    table = sql.Identifier(RAW_SCHEMA, fmt.table)
+    reason = f"batch rejected by blocking check(s): {reason}"[:2000]
+    with conn.transaction():
+        moved = conn.execute(sql.SQL(
+            "with moved as (delete from {t} where _batch_id = any(%(ids)s) returning *)"
+            " insert into raw.quarantine (batch_id, format, raw_table, source, line_number, field, reason,"
+            " record, record_hash)"
+            " select _batch_id, %(fmt)s, %(table)s, _source, (to_jsonb(moved) ->> '_source_line')::integer,"
+            " null, %(reason)s,"
+            " to_jsonb(moved) - '_batch_id' - '_row_hash' - '_loaded_at' - '_source' - '_source_line',"
+            " md5(%(table)s || ':rejected:' || _row_hash::text || ':' || _batch_id::text)::uuid from moved"
+            " on conflict (record_hash) do nothing").format(t=table),
+            {"ids": _ids(batches), "fmt": fmt.name, "table": fmt.table, "reason": reason}).rowcount
+        conn.execute(
+            "update raw.load_batches set status = 'failed', error = %s, rows_quarantined = rows_read,"
+            " rows_loaded = 0 where batch_id = any(%s)", (reason, _ids(batches)))
+    return moved
+
+
+__all__ = ["database_now", "raw_check_results", "raw_check_specs", "raw_tables", "reject_batches", "validate_batches"]

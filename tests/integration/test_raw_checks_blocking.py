@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import psycopg
 import pytest
 from warehouse_datasets import build_demo_warehouse, write_csv
 
@@ -100,6 +101,31 @@ def test_an_invalid_currency_fails_raw_schema_and_nothing_downstream_is_built(wa
     failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert [e.step_key for e in failed] == ["raw__sheets_sales"]
     assert "blocking asset check" in failed[0].event_specific_data.error.message
+    # The batch is rejected whole, so no later run builds from it: its rows are in raw.quarantine
+    # with the check's finding, none in raw.sheets_sales, and the batch is marked failed.
+    assert schema.metadata["batches_rejected"].value == 1
+    assert schema.metadata["rows_moved_to_quarantine"].value == 2
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("select count(*) from raw.sheets_sales where _source like '%my_sales.csv'"
+                            ).fetchone()[0] == 0
+        quarantined = conn.execute(
+            "select line_number, reason, record ->> 'order_number', record ->> 'currency' from raw.quarantine"
+            " where raw_table = 'sheets_sales' and source like '%my_sales.csv' order by line_number").fetchall()
+        assert [(line, order, currency) for line, _, order, currency in quarantined] == [
+            (2, "K-1001", "EUR"), (3, "R-2002", "ZZZ")]
+        assert all(reason.startswith("batch rejected by blocking check(s): raw_schema: pandera schema: 1 failure(s)")
+                   for _, reason, _, _ in quarantined)
+        assert conn.execute("select status, rows_loaded, rows_quarantined from raw.load_batches"
+                            " where raw_table = 'sheets_sales' and source like '%my_sales.csv'").fetchall() == [
+            ("failed", 0, 2)]
+    # The corrected file loads as a new batch and reaches the KPI views.
+    sales_sheet(imports, "EUR")
+    fixed = run_import(warehouse, imports)
+    assert fixed.success
+    assert KPI_VIEWS <= {e.asset_key for e in fixed.get_asset_materialization_events()}
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("select count(*) from raw.sheets_sales where _source like '%my_sales.csv'"
+                            ).fetchone()[0] == 2
 
 
 def test_valid_rows_pass_every_check_and_the_kpi_views_are_refreshed(warehouse, tmp_path):
