@@ -182,7 +182,12 @@ def materialize(selection: Sequence[str]) -> bool:
     else:
         job_def = defs.resolve_job_def(selection[0])
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    result = job_def.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+    # Jobs holding the daily-partitioned StockX assets run today's partition (UTC), as their schedules
+    # do, so the UI shows the partition filled rather than an unpartitioned materialization.
+    partitions = job_def.partitions_def
+    partition_key = partitions.get_last_partition_key() if partitions is not None else None
+    result = job_def.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
+                                        partition_key=partition_key)
     return result.success
 
 
