@@ -9,23 +9,7 @@ views: the ``kpi_view`` materialization refreshes them CONCURRENTLY (Metabase ke
 rows until the refresh commits) and runs their tests.
 
 The crons (UTC) come from the environment; :mod:`pipelines.automation` lists every variable, its
-default and what it runs:
-
-=======================================  ================  ====================================================================
-variable                                 default           what runs
-=======================================  ================  ====================================================================
-``SOLEFLIPPER_KPI_REFRESH_HOURLY_CRON``  ``0 * * * *``     KPI views with refresh_cadence hourly
-``SOLEFLIPPER_KPI_REFRESH_DAILY_CRON``   ``0 2 * * *``     ... daily
-``SOLEFLIPPER_KPI_REFRESH_WEEKLY_CRON``  ``0 3 * * 1``     ... weekly (Monday)
-``SOLEFLIPPER_SOURCE_FRESHNESS_CRON``    ``0 6 * * *``     dbt source freshness of the raw tables
-``SOLEFLIPPER_WAREHOUSE_BUILD_CRON``     ``30 3 * * *``    ``build_warehouse``: every dbt model (nightly)
-``SOLEFLIPPER_FORECAST_PRICING_CRON``    the build's cron  forecasts, then pricing, once every input was rebuilt after the tick
-``SOLEFLIPPER_STOCKX_ORDERS_CRON``       ``0 */4 * * *``   StockX orders (today's partition) and the models downstream
-``SOLEFLIPPER_STOCKX_MARKET_DATA_CRON``  ``30 */6 * * *``  StockX market data of the products in stock (today)
-``SOLEFLIPPER_STOCKX_DAILY_CRON``        ``0 5 * * *``     ``sync_stockx``: sales reports, orders, catalog, market data
-``SOLEFLIPPER_NOTION_SYNC_CRON``         ``*/15 * * * *``  Notion, incremental (pages edited since the cursor)
-``SOLEFLIPPER_NOTION_RECONCILE_CRON``    ``0 1 * * *``     Notion, full refresh (the nightly reconciliation)
-=======================================  ================  ====================================================================
+default and what it runs (and the README's "Running unattended" section).
 
 Every schedule is a :func:`~pipelines.automation.guarded_schedule`: a tick is skipped while a run
 of the same job, or one materializing any of its assets, is queued or running.
