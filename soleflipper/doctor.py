@@ -22,6 +22,7 @@ Every detail passes through :func:`soleflipper.alerts.scrub` before it is return
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -237,19 +238,25 @@ def freshness_sources(models_dir: Path = MODELS_DIR) -> list[FreshnessSource]:
     return [found[name] for name in sorted(found)]
 
 
+# The loaded_at_query of sources whose table may not exist yet (dbt_project/macros/newest_timestamp.sql):
+# the doctor reads it without the function, which only exists once dbt has run in this warehouse.
+_NEWEST_TIMESTAMP = re.compile(r"select ops\.newest_timestamp\('(?P<relation>[\w.]+)', '(?P<column>\w+)'\)")
+
+
 def _newest(conn: Any, source: FreshnessSource) -> datetime | None:
     from psycopg import sql
 
+    relation, column = source.name, source.loaded_at_field or "_loaded_at"
     if source.loaded_at_query:
-        value = conn.execute(f"select ({source.loaded_at_query})::timestamptz").fetchone()[0]
-    else:
-        if conn.execute("select to_regclass(%s)", (source.name,)).fetchone()[0] is None:
-            return None
-        schema, table = source.name.split(".", 1)
-        query = sql.SQL("select max({})::timestamptz from {}").format(
-            sql.SQL(source.loaded_at_field or "_loaded_at"), sql.Identifier(schema, table))
-        value = conn.execute(query).fetchone()[0]
-    return value
+        match = _NEWEST_TIMESTAMP.fullmatch(source.loaded_at_query.strip())
+        if match is None:
+            return conn.execute(f"select ({source.loaded_at_query})::timestamptz").fetchone()[0]
+        relation, column = match["relation"], match["column"]
+    if conn.execute("select to_regclass(%s)", (relation,)).fetchone()[0] is None:
+        return None
+    schema, table = relation.split(".", 1)
+    query = sql.SQL("select max({})::timestamptz from {}").format(sql.SQL(column), sql.Identifier(schema, table))
+    return conn.execute(query).fetchone()[0]
 
 
 def freshness_row(source: FreshnessSource, newest: datetime, now: datetime) -> Row:

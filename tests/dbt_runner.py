@@ -41,7 +41,9 @@ def node_statuses(target: Path) -> dict[str, str]:
     results = target / "run_results.json"
     if not results.exists():
         return {}
-    return {r["unique_id"]: r["status"] for r in json.loads(results.read_text())["results"]}
+    # Project hooks (on-run-start) are results too; they are not nodes of the project.
+    return {r["unique_id"]: r["status"] for r in json.loads(results.read_text())["results"]
+            if not r["unique_id"].startswith("operation.")}
 
 
 def dbt_build(database_url: str, target: Path, *args: str) -> dict[str, str]:

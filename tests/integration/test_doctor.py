@@ -174,7 +174,8 @@ def test_project_sources_yaml_is_read():
     report = sources["raw.stockx_sales_report"]
     assert (report.loaded_at_field, report.warn_after, report.error_after) == (
         "_loaded_at", timedelta(days=7), timedelta(days=35))
-    assert sources["analytics.demand_forecasts"].loaded_at_query.startswith("select case when to_regclass")
+    assert sources["analytics.demand_forecasts"].loaded_at_query == (
+        "select ops.newest_timestamp('analytics.demand_forecasts', 'computed_at')")
 
 
 def test_freshness_of_an_empty_project_warehouse(database_url):
