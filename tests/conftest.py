@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import queue
+import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from cli_runner import Cli, with_password
 from psycopg import sql
 
 from resources.postgres import _libpq_url, _with_dbname, resolve_server
@@ -210,3 +212,35 @@ def demo_reports(tmp_path: Path) -> list[Path]:
     from soleflipper.demo_data import write_demo_reports
 
     return write_demo_reports(tmp_path / "imports" / "stockx_sales_report", n_sales=300, seed=11)
+
+
+# --------------------------------------------------------------------------- the CLI demo (e2e)
+
+
+@pytest.fixture(scope="session")
+def cli(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """The `soleflipper` CLI on fresh warehouse and Dagster databases (URLs with a password when the
+    server accepts one) and its own home folder, for the whole session."""
+    warehouse_name, warehouse_url = _create_database(pg_server)
+    dagster_name, dagster_url = _create_database(pg_server)
+    try:
+        warehouse_url, password = with_password(warehouse_url)
+        dagster_url, _ = with_password(dagster_url)
+        home = tmp_path_factory.mktemp("soleflipper_home")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOLEFLIPPER_", "DAGSTER_", "PG"))}
+        env.update({
+            "SOLEFLIPPER_DATABASE_URL": warehouse_url,
+            "SOLEFLIPPER_DAGSTER_DATABASE_URL": dagster_url,
+            "SOLEFLIPPER_HOME": str(home),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        })
+        yield Cli(warehouse_url, dagster_url, password, home, env)
+    finally:
+        _drop_database(pg_server, dagster_name)
+        _drop_database(pg_server, warehouse_name)
+
+
+@pytest.fixture(scope="session")
+def first_run(cli) -> subprocess.CompletedProcess:
+    """`soleflipper run --sales 300`, once per session (the CLI and browser tests build on it)."""
+    return cli("run", "--sales", "300")

@@ -1,110 +1,24 @@
 """The real `soleflipper` CLI as a subprocess, on fresh warehouse and Dagster databases.
 
-`run` is the expensive part (~15 s: Dagster + dbt); the module shares one home folder and one
-pair of databases, so the commands build on each other in file order.
+`run` is the expensive part (Dagster + dbt); the suite shares one home folder and one pair of
+databases (the session fixtures `cli` and `first_run` in tests/conftest.py, also used by the
+browser test), so the commands build on each other in file order.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
-from conftest import _create_database, _drop_database
-
-from soleflipper.settings import PROJECT_ROOT
+from cli_runner import Cli
+from cli_runner import read_csv as _read
 
 pytestmark = pytest.mark.e2e
 
-SECRET = "e2e-Pw-4711"  # only used when the server accepts (ignores) it: trust auth
 PAYOUT = "Total Gross Amount (Total Payout)"
 BAD_SALE_DATE = "2024-13-45 25:61:00 +00"
-
-
-def _with_password(url: str) -> tuple[str, str | None]:
-    """``url`` carrying a password, and that password; ``(url, None)`` if the server refuses it."""
-    parts = urlsplit(url)
-    userinfo, _, hosts = parts.netloc.rpartition("@")
-    if ":" in userinfo:  # the configured server already needs a password
-        return url, userinfo.split(":", 1)[1]
-    candidate = urlunsplit(parts._replace(netloc=f"{userinfo or 'postgres'}:{SECRET}@{hosts}"))
-    try:
-        with psycopg.connect(candidate, connect_timeout=10) as conn:
-            conn.execute("select 1")
-    except psycopg.OperationalError:
-        return url, None
-    return candidate, SECRET
-
-
-@dataclass
-class Cli:
-    warehouse_url: str
-    dagster_url: str
-    password: str | None
-    home: Path
-    env: dict[str, str]
-    calls: list[tuple[tuple[str, ...], subprocess.CompletedProcess]] = field(default_factory=list)
-
-    def __call__(self, *args: str) -> subprocess.CompletedProcess:
-        proc = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=PROJECT_ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=600)
-        self.calls.append((args, proc))
-        return proc
-
-    @property
-    def import_folder(self) -> Path:
-        return self.home / "imports" / "stockx_sales_report"
-
-    def demo_files(self) -> tuple[Path, Path]:
-        """(legacy 37-column file, current 44-column file) the `run` command wrote."""
-        files = sorted(self.import_folder.glob("*.csv"))
-        assert len(files) == 2
-        by_layout = {"Payout ID" in _read(p)[0]: p for p in files}
-        return by_layout[False], by_layout[True]
-
-    def query(self, sql: str, url: str | None = None) -> list[tuple]:
-        with psycopg.connect(url or self.warehouse_url) as conn:
-            return conn.execute(sql).fetchall()
-
-
-def _read(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-@pytest.fixture(scope="module")
-def cli(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
-    warehouse_name, warehouse_url = _create_database(pg_server)
-    dagster_name, dagster_url = _create_database(pg_server)
-    try:
-        warehouse_url, password = _with_password(warehouse_url)
-        dagster_url, _ = _with_password(dagster_url)
-        home = tmp_path_factory.mktemp("soleflipper_home")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOLEFLIPPER_", "DAGSTER_", "PG"))}
-        env.update({
-            "SOLEFLIPPER_DATABASE_URL": warehouse_url,
-            "SOLEFLIPPER_DAGSTER_DATABASE_URL": dagster_url,
-            "SOLEFLIPPER_HOME": str(home),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        })
-        yield Cli(warehouse_url, dagster_url, password, home, env)
-    finally:
-        _drop_database(pg_server, dagster_name)
-        _drop_database(pg_server, warehouse_name)
-
-
-@pytest.fixture(scope="module")
-def first_run(cli: Cli) -> subprocess.CompletedProcess:
-    return cli("run", "--sales", "300")
 
 
 def _raw_counts(cli: Cli) -> dict[str, int]:
