@@ -41,15 +41,16 @@ def prepare_environment(settings: Settings, start_database: bool = True) -> Sett
 
         with psycopg.connect(settings.warehouse_url) as conn:
             ensure_all_raw_tables(conn)
-    home = settings.dagster_home
-    home.mkdir(parents=True, exist_ok=True)
-    # DAGSTER_HOME holds a link to the committed dagster.yaml, not a copy: one instance config,
-    # and no config file hidden under the git-ignored .soleflipper/.
-    link, committed = home / "dagster.yaml", PROJECT_ROOT / "dagster.yaml"
-    if not (link.is_symlink() and link.resolve() == committed.resolve()):
-        link.unlink(missing_ok=True)
-        link.symlink_to(committed)
-    os.environ["DAGSTER_HOME"] = str(home)
+    # DAGSTER_HOME is the checkout itself, which holds the committed dagster.yaml: one instance
+    # config, no copy or link of it under the git-ignored .soleflipper/. Local artifacts and
+    # compute logs go to .soleflipper/dagster_home (SOLEFLIPPER_DAGSTER_STORAGE_DIR).
+    storage = settings.dagster_home
+    storage.mkdir(parents=True, exist_ok=True)
+    stale = storage / "dagster.yaml"  # a copy or link left by an older version
+    if stale.is_symlink() or stale.exists():
+        stale.unlink()
+    os.environ["DAGSTER_HOME"] = str(PROJECT_ROOT)
+    os.environ["SOLEFLIPPER_DAGSTER_STORAGE_DIR"] = str(storage)
     os.environ["SOLEFLIPPER_DAGSTER_STORAGE_URL"] = dagster_storage_sqlalchemy_url(settings.dagster_storage_url)
     # dagster-dbt and subprocesses find `dbt` and `dagster` beside this interpreter.
     bin_dir = str(Path(sys.executable).parent)
@@ -281,6 +282,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
             prepare_environment(settings, start_database=False)  # DAGSTER_HOME + storage URL, starts nothing
         os.environ.setdefault("SOLEFLIPPER_DAGSTER_STORAGE_URL",
                               dagster_storage_sqlalchemy_url(settings.dagster_storage_url))
+        os.environ.setdefault("SOLEFLIPPER_DAGSTER_STORAGE_DIR", str(settings.dagster_home))
         return dg.DagsterInstance.get()
 
     rows = doctor.run_checks(

@@ -15,6 +15,7 @@ def test_instance_uses_postgres_storage_and_limits_warehouse_builds_and_api_pool
     shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.setenv("SOLEFLIPPER_DAGSTER_STORAGE_URL", dagster_storage_sqlalchemy_url(database_url))
+    monkeypatch.setenv("SOLEFLIPPER_DAGSTER_STORAGE_DIR", str(tmp_path / "dagster_storage"))
     instance = dg.DagsterInstance.get()
     try:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"

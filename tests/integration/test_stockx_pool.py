@@ -26,6 +26,7 @@ def instance(database_url, tmp_path, monkeypatch):
     shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.setenv("SOLEFLIPPER_DAGSTER_STORAGE_URL", dagster_storage_sqlalchemy_url(database_url))
+    monkeypatch.setenv("SOLEFLIPPER_DAGSTER_STORAGE_DIR", str(tmp_path / "dagster_storage"))
     instance = dg.DagsterInstance.get()
     try:
         yield instance
