@@ -6,7 +6,6 @@ Expected numbers are computed here from the demo files with csv + Decimal, never
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from collections import Counter, defaultdict
@@ -19,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 import psycopg
 import pytest
+from cli_runner import read_csv as _read
 from conftest import _create_database, _drop_database
 
 from pipelines.definitions import defs
@@ -32,11 +32,6 @@ pytestmark = pytest.mark.e2e
 RAW_NODE = "raw__stockx_sales_report"
 PAYOUT = "Total Gross Amount (Total Payout)"
 PAYOUT_CCY = "Total Gross Amount (Total Payout) Currency"
-
-
-def _read(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 @dataclass
