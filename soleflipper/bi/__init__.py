@@ -1,0 +1,1 @@
+"""Business intelligence: Metabase dashboards as code and the read-only BI database role."""
