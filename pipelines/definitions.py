@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.budibase import budibase_entries_job, budibase_entries_sensor, budibase_entry_assets
 from assets.checks_freshness import build_source_freshness_checks
 from assets.checks_kpi_freshness import kpi_view_freshness_checks, kpi_view_freshness_sensor
 from assets.checks_products import product_match_rate
@@ -73,12 +74,13 @@ source_freshness_job, source_freshness_daily = source_freshness_schedule(source_
 defs = dg.Definitions(
     # Forecasts and pricing read the dbt marts and write Python-owned analytics tables: they run
     # after dbt in every job that selects them (refresh_everything, the market sales imports).
-    assets=[*ingestion_assets, warehouse_dbt_models, *forecasting_assets, *pricing_assets],
+    assets=[*ingestion_assets, *budibase_entry_assets, warehouse_dbt_models, *forecasting_assets,
+            *pricing_assets],
     asset_checks=[product_match_rate, *source_freshness_checks, *kpi_view_freshness_checks,
                   *forecasting_checks, *pricing_checks],
     jobs=[everything_job, forecast_and_price_job, warehouse_build_job, *file_import_jobs.values(),
           *refresh_jobs.values(), source_freshness_job, *(stockx_jobs if STOCKX else []),
-          *(notion_jobs if NOTION else [])],
+          *(notion_jobs if NOTION else []), budibase_entries_job],
     # Every schedule skips a tick while a run touching its assets is queued or running; crons from
     # SOLEFLIPPER_*_CRON (pipelines/automation.py lists them with their defaults).
     schedules=[*refresh_schedules(), source_freshness_daily, warehouse_build_schedule(),
@@ -92,6 +94,8 @@ defs = dg.Definitions(
         kpi_view_freshness_sensor,
         # One scrubbed webhook alert per failed run (SOLEFLIPPER_ALERT_WEBHOOK_URL), else the log.
         run_failure_alert_sensor,
+        # Budibase entries not loaded yet -> load_budibase_entries (off until switched on).
+        budibase_entries_sensor,
     ],
     resources={
         "warehouse": WarehouseResource(database_url=settings.warehouse_url),

@@ -169,11 +169,14 @@ def _existing_columns(conn: psycopg.Connection, table: str) -> set[str]:
 
 
 def ensure_all_raw_tables(conn: psycopg.Connection) -> None:
-    """Every built-in format's raw table, so dbt can build before the first load of a source."""
+    """Every built-in format's raw table, so dbt can build before the first load of a source;
+    and the Budibase entry tables (entry.*), which the raw/budibase_* assets read."""
+    from soleflipper.budibase.entry_tables import ensure_entry_tables
     from soleflipper.formats import available_formats, load_format
 
     for name in available_formats():
         ensure_raw_table(conn, load_format(name))
+    ensure_entry_tables(conn)
 
 
 def load_file(

@@ -123,6 +123,12 @@ DOMAIN_RULES: dict[str, DomainRules] = {
         non_negative=("lowest_ask_amount", "highest_bid_amount", "sell_faster_amount", "earn_more_amount",
                       "flex_lowest_ask_amount"),
         not_null=("product_id", "variant_id", "currency_code", "snapshot_date")),
+    # Budibase entries (soleflipper/budibase/entry_tables.py): the entry tables' own constraints.
+    "budibase_suppliers": DomainRules(not_null=("supplier_id", "name")),
+    "budibase_purchases": DomainRules(non_negative=("net_price", "gross_price"), percent=("vat_rate",),
+                                      not_null=("purchase_id", "supplier_id", "purchase_date")),
+    "budibase_sales": DomainRules(non_negative=("sale_price", "fees"), platform_columns=("platform",),
+                                  not_null=("sale_id", "purchase_id", "sale_date", "platform")),
     "notion_purchases": DomainRules(non_negative=("gross_buy", "net_buy", "vat_amount", "package_total"),
                                     not_null=("page_id", "last_edited_time")),
     "notion_sales": DomainRules(non_negative=("gross_sale",), not_null=("page_id", "last_edited_time"),

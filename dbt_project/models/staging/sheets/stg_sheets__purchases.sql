@@ -127,3 +127,6 @@ renamed as (
 )
 
 select * from renamed
+-- Pairs entered in Budibase: the same columns, so every reader of hand-kept purchases has them.
+union all
+select * from {{ ref('stg_budibase__purchases') }}
