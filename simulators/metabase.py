@@ -26,7 +26,8 @@ What it serves, the way Metabase v0.5x/v0.6x does:
   the whole set (negative id → created, known id → updated, left out → deleted);
   ``POST /api/dashboard/:id/cards`` (removed in Metabase 48) → 404.
 * Errors: 401/403/404 as plain text, others as ``{"message": ...}``; the fault menu of
-  :mod:`simulators.base` (``inject("status:500", ...)``) applies to every route.
+  :mod:`simulators.base` (``inject("status:500", ...)``) applies to every route, and
+  :meth:`fail_write` makes the Nth write from now fail with a 500.
 
 Run one with ``python -m simulators.metabase`` (``soleflipper`` demo: pipelines/demo.py).
 """
@@ -156,6 +157,7 @@ class MetabaseSimulator(Simulator):
             self.cards: dict[int, dict[str, Any]] = {}
             self.dashboards: dict[int, dict[str, Any]] = {}
             self.field_ids: dict[tuple[int, str, str, str], int] = {}
+            self._writes_until_failure: int | None = None
             self.table_ids: dict[tuple[int, str, str], int] = {}
             self._next = {"database": 1, "collection": 1, "card": 1, "dashboard": 1, "dashcard": 1,
                           "table": 1, "field": 1}  # fmt: skip
@@ -171,6 +173,11 @@ class MetabaseSimulator(Simulator):
         with self.lock:
             self.api_keys.add(key)
         return key
+
+    def fail_write(self, nth: int) -> None:
+        """The ``nth`` write (POST/PUT, logins aside) from now answers 500 without doing anything."""
+        with self.lock:
+            self._writes_until_failure = nth
 
     def expire_sessions(self) -> None:
         """Every session ends now (a restart with a new MB_ENCRYPTION key, or an admin logout)."""
@@ -224,6 +231,13 @@ class MetabaseSimulator(Simulator):
                   ("POST", "/api/setup")}  # fmt: skip
         if (request.method, request.path) not in public and not self._authenticated(request):
             return self.error(401)
+        if request.method in ("POST", "PUT") and request.path not in ("/api/session", "/api/setup"):
+            with self.lock:
+                if self._writes_until_failure is not None:
+                    self._writes_until_failure -= 1
+                    if self._writes_until_failure == 0:
+                        self._writes_until_failure = None
+                        return self.error(500, "simulated failure of this write (fail_write)")
         return super().handle(request)
 
     def _body(self, request: Request) -> dict[str, Any]:

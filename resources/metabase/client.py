@@ -64,6 +64,7 @@ class MetabaseClient(ApiClient):
             max_attempts=max_attempts,
             **options,
         )
+        self.base_url = base_url.rstrip("/")  # for links to what was made (dashboard URLs)
         self.api_key = api_key or None
         self.username = username
         self._password = password
@@ -168,22 +169,29 @@ class MetabaseClient(ApiClient):
         database_id: int,
         tables: Collection[tuple[str, str]],
         *,
+        columns: Collection[tuple[str, str, str]] = (),
         timeout: float = 120.0,
         interval: float = 1.0,
     ) -> dict[str, Any]:
-        """Poll the metadata until every (schema, table) is there; its last answer. Bounded by ``timeout``."""
+        """Poll the metadata until every (schema, table) and (schema, table, column) is there; its last
+        answer. Bounded by ``timeout`` (a sync is asynchronous: Metabase answers before it is done)."""
         deadline = self._monotonic() + timeout
         while True:
             metadata = self.metadata(database_id)
-            present = {(t.get("schema"), t.get("name")) for t in metadata.get("tables") or []}
-            missing = sorted(set(tables) - present)
+            present: set[tuple[str, ...]] = set()
+            for table in metadata.get("tables") or []:
+                present.add((table.get("schema"), table.get("name")))
+                present.update(
+                    (table.get("schema"), table.get("name"), f.get("name")) for f in table.get("fields") or []
+                )
+            missing = sorted({*tables, *columns} - present)
             if not missing:
                 return metadata
             if self._monotonic() + interval > deadline:
-                names = ", ".join(f"{s}.{t}" for s, t in missing[:10])
+                names = ", ".join(".".join(item) for item in missing[:10])
                 raise MetabaseSyncTimeout(
                     f"Metabase's schema sync of database {database_id} did not show {len(missing)} "
-                    f"table(s) within {timeout:g}s: {names} (does its connection user see them?)"
+                    f"table(s)/column(s) within {timeout:g}s: {names} (does its connection user see them?)"
                 )
             self._sleep(interval)
 

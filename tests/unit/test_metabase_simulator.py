@@ -252,8 +252,14 @@ def test_wait_for_tables_polls_until_the_sync_shows_them_and_is_bounded(sim):
         metadata = client.wait_for_tables(database_id, {("analytics", "mv_x")}, timeout=60, interval=2)
         assert slept == [2, 2, 2]
         assert {t["name"] for t in metadata["tables"]} == {"mv_brand_analytics", "mv_x"}
-        with pytest.raises(MetabaseSyncTimeout, match=r"1 table\(s\) within 6s: analytics.nope"):
+        with pytest.raises(MetabaseSyncTimeout, match=r"1 table\(s\)/column\(s\) within 6s: analytics.nope"):
             client.wait_for_tables(database_id, {("analytics", "nope")}, timeout=6, interval=2)
+        assert (
+            client.wait_for_tables(database_id, (), columns=[("analytics", "mv_x", "a")], timeout=0)
+            == metadata
+        )
+        with pytest.raises(MetabaseSyncTimeout, match=r"analytics.mv_x.b"):
+            client.wait_for_tables(database_id, (), columns=[("analytics", "mv_x", "b")], timeout=0)
 
 
 def test_resource_from_env_and_enabled():
