@@ -94,7 +94,7 @@ create table if not exists entry.sales (
     updated_at timestamptz not null default now(),
     constraint sales_order_number_unique unique (platform, order_number),
     constraint sales_stockx_order_number check (
-        platform <> 'stockx' or order_number ~ '{STOCKX_ORDER_PATTERN}'),
+        platform <> 'stockx' or coalesce(order_number ~ '{STOCKX_ORDER_PATTERN}', false)),
     constraint sales_payout_consistent check (
         fees is null or payout is null or payout = sale_price - fees)
 );

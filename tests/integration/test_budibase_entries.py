@@ -1,0 +1,130 @@
+"""Budibase entries: the entry tables refuse bad rows, and what they accept reaches raw and dbt
+staging through the loader's validation, once per version, with bad rows quarantined by table,
+primary key and field."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import psycopg
+import pytest
+from dbt_runner import dbt_build
+
+from assets.budibase import load_entries
+from resources.warehouse import ensure_all_raw_tables
+from soleflipper.budibase.entries import entry_table, pending_records
+
+SUPPLIERS, PURCHASES, SALES = (entry_table(n) for n in ("suppliers", "purchases", "sales"))
+
+
+@pytest.fixture
+def entry_conn(database_url: str):
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        ensure_all_raw_tables(conn)  # what `soleflipper setup` runs: raw tables and entry tables
+        conn.execute("insert into entry.suppliers (supplier_id, name, supplier_type) values (1, 'Snipes', 'retailer')")
+        conn.execute(
+            "insert into entry.purchases (purchase_id, supplier_id, purchase_date, style_code, product_name, size,"
+            " net_price, gross_price, vat_rate, currency) values"
+            " (1, 1, '2024-03-01', 'DD1391-100', 'Dunk Low Panda', '9.5', 100.00, 119.00, 19, 'EUR'),"
+            " (2, 1, '2024-03-02', 'FZ5000-100', 'Samba OG', '44,5', 80.00, 95.20, 19, 'EUR')")
+        yield conn
+
+
+def _error(conn: psycopg.Connection, statement: str) -> str:
+    with pytest.raises(psycopg.errors.IntegrityError) as info:
+        conn.execute(statement)
+    return info.value.diag.constraint_name or info.value.diag.message_primary
+
+
+def test_entry_tables_refuse_what_the_forms_refuse(entry_conn):
+    c = entry_conn
+    purchase = ("insert into entry.purchases (supplier_id, purchase_date, style_code, size, net_price, currency)"
+                " values (1, '2024-03-01', 'X1', '9', {price}, '{currency}')")
+    assert _error(c, purchase.format(price="-1", currency="EUR")) == "purchases_net_price_not_negative"
+    assert _error(c, purchase.format(price="10", currency="eur")) == "purchases_currency_code"
+    assert _error(c, purchase.format(price="10", currency="EURO")) == "purchases_currency_code"
+    assert _error(c, "insert into entry.purchases (supplier_id, purchase_date, style_code, size, net_price)"
+                     " values (1, null, 'X1', '9', 10)") == 'null value in column "purchase_date" of relation' \
+        ' "purchases" violates not-null constraint'
+    sale = ("insert into entry.sales (purchase_id, platform, order_number, sale_date, sale_price, fees, payout)"
+            " values ({pid}, '{platform}', {number}, '{day}', 150, {fees}, {payout})")
+    # sale date before the purchase date (a trigger: the dates are in two tables)
+    with pytest.raises(psycopg.errors.CheckViolation) as info:
+        c.execute(sale.format(pid=1, platform="stockx", number="'12345678-87654321'", day="2024-02-28",
+                              fees=15, payout=135))
+    assert str(info.value).splitlines()[0] == \
+        "entry.sales: sale_date 2024-02-28 is before purchase_date 2024-03-01 of purchase 1"
+    assert _error(c, sale.format(pid=1, platform="stockx", number="null", day="2024-03-05", fees=15,
+                                 payout=135)) == "sales_stockx_order_number"
+    assert _error(c, sale.format(pid=1, platform="stockx", number="'12345678-87654321'", day="2024-03-05",
+                                 fees=15, payout=130)) == "sales_payout_consistent"
+    assert _error(c, sale.format(pid=1, platform="depop", number="null", day="2024-03-05", fees=0,
+                                 payout=150)) == "sales_platform_known"
+    c.execute(sale.format(pid=1, platform="stockx", number="'12345678-87654321'", day="2024-03-05", fees=15,
+                          payout=135))
+    # the StockX order number is unique, and a pair sells once
+    assert _error(c, sale.format(pid=2, platform="stockx", number="'12345678-87654321'", day="2024-03-05",
+                                 fees=15, payout=135)) == "sales_order_number_unique"
+    assert _error(c, sale.format(pid=1, platform="ebay", number="'E-1'", day="2024-03-05", fees=15,
+                                 payout=135)) == "sales_one_sale_per_pair"
+    # moving the purchase after its sale is refused too
+    with pytest.raises(psycopg.errors.CheckViolation) as info:
+        c.execute("update entry.purchases set purchase_date = '2024-03-06' where purchase_id = 1")
+    assert str(info.value).splitlines()[0] == \
+        "entry.purchases: purchase_date 2024-03-06 of purchase 1 is after the date of its sale"
+
+
+def test_entries_flow_to_staging_once_per_version(entry_conn, database_url, tmp_path):
+    c = entry_conn
+    c.execute("insert into entry.sales (sale_id, purchase_id, platform, order_number, sale_date, sale_price, fees)"
+              " values (1, 1, 'stockx', '12345678-87654321', '2024-03-10', 150.00, 15.00),"
+              " (2, 2, 'in_person', null, '2024-03-12', 120.00, null)")
+    # a currency code the table accepts (three capitals) but ISO 4217 does not know
+    c.execute("insert into entry.purchases (purchase_id, supplier_id, purchase_date, style_code, size, net_price,"
+              " currency) values (3, 1, '2024-03-03', 'DZ5485-612', '10', 90.00, 'EUX')")
+
+    results = {e.table: load_entries(c, e) for e in (SUPPLIERS, PURCHASES, SALES)}
+    assert {t: (r.rows_read, r.rows_loaded, r.rows_quarantined) for t, r in results.items()} == {
+        "suppliers": (1, 1, 0), "purchases": (3, 2, 1), "sales": (2, 2, 0)}
+    quarantined = c.execute("select raw_table, source, line_number, field, reason from raw.quarantine").fetchall()
+    assert quarantined == [(
+        "budibase_purchases", "budibase:entry.purchases", 3, "currency",
+        'entry.purchases purchase_id=3, field currency: "EUX" fails ISO 4217 currency code')]
+
+    # re-running loads nothing and quarantines nothing again
+    assert [load_entries(c, e) for e in (SUPPLIERS, PURCHASES, SALES)] == [None, None, None]
+    assert c.execute("select count(*) from raw.quarantine").fetchone()[0] == 1
+
+    # an edit is one new version, picked up once; renaming the supplier needs no purchase edit
+    c.execute("update entry.purchases set net_price = 95.00, gross_price = 113.05 where purchase_id = 1")
+    c.execute("update entry.suppliers set name = 'Snipes Berlin' where supplier_id = 1")
+    assert [len(pending_records(c, e)) for e in (SUPPLIERS, PURCHASES, SALES)] == [1, 1, 0]
+    edited = load_entries(c, PURCHASES)
+    assert (edited.rows_read, edited.rows_loaded, edited.rows_changed) == (1, 1, 1)
+    assert load_entries(c, SUPPLIERS).rows_changed == 1
+    assert load_entries(c, PURCHASES) is None
+    assert c.execute("select count(*), count(distinct purchase_id) from raw.budibase_purchases").fetchone() == (3, 2)
+
+    dbt_build(database_url, tmp_path / "dbt", "-s", "stg_budibase__suppliers", "stg_budibase__purchases",
+              "stg_budibase__sales", "stg_sheets__purchases", "stg_sheets__sales")
+    purchases = c.execute(
+        "select purchase_line_id, source, purchase_date, supplier, style_code, size_label_normalized, quantity,"
+        " net_price, net_price_currency, gross_price, vat_rate, sale_order_number, sale_platform_name,"
+        " load_source, load_source_line from staging.stg_sheets__purchases order by 1").fetchall()
+    assert purchases == [
+        ("budibase:1", "budibase", date(2024, 3, 1), "Snipes Berlin", "DD1391-100", "9.5", 1, Decimal("95.00"),
+         "EUR", Decimal("113.05"), Decimal("0.190000"), "12345678-87654321", "stockx",
+         "budibase:entry.purchases", 1),
+        ("budibase:2", "budibase", date(2024, 3, 2), "Snipes Berlin", "FZ5000-100", "44.5", 1, Decimal("80.00"),
+         "EUR", Decimal("95.20"), Decimal("0.190000"), "budibase-sale-2", None, "budibase:entry.purchases", 2),
+    ]
+    sales = c.execute(
+        "select sale_row_id, platform, order_number, style_code, size_label, sale_price, sale_price_currency, fees,"
+        " payout, sale_date from staging.stg_sheets__sales order by 1").fetchall()
+    assert sales == [
+        ("budibase:1", "stockx", "12345678-87654321", "DD1391-100", "9.5", Decimal("150.00"), "EUR",
+         Decimal("15.00"), Decimal("135.00"), date(2024, 3, 10)),
+        ("budibase:2", "in_person", "budibase-sale-2", "FZ5000-100", "44,5", Decimal("120.00"), "EUR",
+         Decimal("0"), Decimal("120.00"), date(2024, 3, 12)),
+    ]
