@@ -217,3 +217,30 @@ def test_connection_from_url_prefers_the_bi_role_then_env_then_the_url():
     )
     assert connection_from_url(url, env, ("soleflipper_bi", "pw")).user == "soleflipper_bi"
     assert "secret" not in repr(connection_from_url(url, {}))
+
+
+def test_dbt_exposures_list_the_yaml_dashboards_and_the_views_they_read(dashboards):
+    import re
+
+    import yaml
+
+    from soleflipper.settings import PROJECT_ROOT
+
+    exposures = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "models" / "exposures.yml").read_text())[
+        "exposures"
+    ]
+    declared = {
+        e["label"]: (
+            e["config"]["meta"]["dashboard_yaml"],
+            sorted(re.findall(r"ref\('(\w+)'\)", " ".join(e["depends_on"]))),
+        )
+        for e in exposures
+    }
+    read = {
+        d.name: (
+            f"bi/metabase/dashboards/{d.source_file.name}",
+            sorted({m for c in d.cards for m in re.findall(r"analytics\.(mv_\w+)", c.sql)}),
+        )
+        for d in dashboards
+    }
+    assert declared == read
