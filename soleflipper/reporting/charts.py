@@ -36,7 +36,7 @@ def monthly_chart(rows: Sequence[dict[str, Any]], currency: str) -> bytes | None
     plt = _plt()
     labels = [f"{r['month']:%Y-%m}" for r in rows]
     x = range(len(rows))
-    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=90)
+    fig, ax = plt.subplots(figsize=(10, 3.6), dpi=90)
     ax.bar(x, [float(r["revenue_home"]) for r in rows], color=COLOURS["revenue"], alpha=0.8, label="revenue")
     ax.plot(x, [float(r["gross_profit_home"]) for r in rows], "o-", color=COLOURS["profit"], label="gross profit")
     ax.plot(x, [float(r["net_profit_home"]) for r in rows], "s--", color=COLOURS["net"],
@@ -57,7 +57,7 @@ def platform_chart(rows: Sequence[dict[str, Any]], currency: str) -> bytes | Non
     plt = _plt()
     names = [str(r["platform_name"] or r["platform"]) for r in rows][::-1]
     y = list(range(len(rows)))
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.2), dpi=90)
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(rows) + 1.4), dpi=90)
     ax.barh([v + 0.2 for v in y], [float(r["revenue_home"]) for r in rows][::-1], height=0.4,
             color=COLOURS["revenue"], label="revenue")  # fmt: skip
     ax.barh([v - 0.2 for v in y], [float(r["profit_home"]) for r in rows][::-1], height=0.4,
@@ -77,7 +77,7 @@ def aging_chart(rows: Sequence[dict[str, Any]], currency: str) -> bytes | None:
     plt = _plt()
     labels = [str(r["age_bucket"]) for r in rows]
     colours = [BUCKET_COLOURS.get(label, COLOURS["grey"]) for label in labels]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 2.8), dpi=90)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3), dpi=90)
     left.bar(labels, [int(r["pairs"]) for r in rows], color=colours)
     left.set_title("Pairs in stock by age", fontsize=10)
     right.bar(labels, [float(r["net_cost_home"]) for r in rows], color=colours)

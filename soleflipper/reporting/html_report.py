@@ -162,8 +162,9 @@ def _aging(data: ReportData) -> str:
     ], rows))  # fmt: skip
     if not data.stock_value.empty:
         last = data.stock_value.rows[-1]
-        parts.append(f'<p class="note">Stock value at {esc(day(last["month_end"]))} (finance.fct_inventory_valuation): '
-                     f'{number(last["units_in_stock"])} pairs, {esc(money(last["stock_value_net_home"], cur))} net.</p>')  # fmt: skip
+        parts.append(f'<p class="note">Stock value in the month ending {esc(day(last["month_end"]))} (as of today while '
+                     f'the month runs; finance.fct_inventory_valuation): {number(last["units_in_stock"])} pairs, '
+                     f'{esc(money(last["stock_value_net_home"], cur))} net.</p>')  # fmt: skip
     if not data.oldest.empty:
         parts.append("<h3>Longest in stock</h3>")
         parts.append(table([
