@@ -451,8 +451,14 @@ def _check_card(card: Card, relations: Mapping[tuple[str, str], frozenset[str]])
         sources = {name.lower(): src for name, src in scope.sources.items()}
         for name, src in sources.items():
             columns_of(src, name)  # every table must exist, even when no column of it is named
-        selected = frozenset(n.lower() for n in scope.expression.named_selects) if isinstance(
-            scope.expression, exp.Query) else frozenset()
+        aliases = frozenset(
+            s.alias.lower() for s in getattr(scope.expression, "selects", []) if isinstance(s, exp.Alias))
+
+        def in_order_or_group(column: exp.Column) -> bool:
+            node: exp.Expression = column
+            while node.parent is not None and node.parent is not scope.expression:
+                node = node.parent
+            return node.parent is scope.expression and node.arg_key in ("order", "group")
         for col in scope.columns:
             name = col.name.lower()
             if isinstance(col.this, exp.Star) or not name:
@@ -475,9 +481,9 @@ def _check_card(card: Card, relations: Mapping[tuple[str, str], frozenset[str]])
                     label = f"{src.db}.{src.name}" if isinstance(src, exp.Table) else table
                     raise fail(f"column {label.lower()}.{name} does not exist (known: {_known(known)})")
                 continue
-            # unqualified: any source of this scope or an enclosing one, or an output alias
-            # (PostgreSQL resolves ORDER BY / GROUP BY names against the select list too)
-            if name in selected:
+            # unqualified: any source of this scope or an enclosing one, or (in ORDER BY / GROUP BY,
+            # which PostgreSQL resolves against the select list too) an output alias
+            if name in aliases and in_order_or_group(col):
                 continue
             candidates: list[tuple[str, frozenset[str] | None]] = []
             current = scope
