@@ -83,9 +83,12 @@ def model_relation(manifest: Mapping[str, Any], name: str, columns: tuple[str, .
 
 
 def load_manifest(path: Path | None = None) -> dict[str, Any]:
-    from resources.dbt import ensure_manifest  # runs `dbt parse` when the manifest is missing
+    path = path or PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
+    if not path.exists():
+        from resources.dbt import ensure_manifest  # runs `dbt parse` (imports dagster-dbt: slow)
 
-    return json.loads(Path(path or ensure_manifest()).read_text(encoding="utf-8"))
+        path = ensure_manifest()
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------------- helpers
