@@ -13,6 +13,7 @@ from dbt_runner import dbt_build
 
 from assets.budibase import load_entries
 from resources.warehouse import ensure_all_raw_tables
+from soleflipper.budibase.app import FORMS, entry_columns, load_manifest
 from soleflipper.budibase.entries import entry_table, pending_records
 
 SUPPLIERS, PURCHASES, SALES = (entry_table(n) for n in ("suppliers", "purchases", "sales"))
@@ -128,3 +129,19 @@ def test_entries_flow_to_staging_once_per_version(entry_conn, database_url, tmp_
         ("budibase:2", "in_person", "budibase-sale-2", "FZ5000-100", "44,5", Decimal("120.00"), "EUR",
          Decimal("0"), Decimal("120.00"), date(2024, 3, 12)),
     ]
+
+
+def test_manifest_documents_the_entry_tables_as_created(entry_conn):
+    """The app is generated from the manifest's entry source: it must match the real tables
+    (names, order, types), and the forms' required fields must be exactly the NOT NULL ones."""
+    manifest = load_manifest()
+    for table, form in FORMS.items():
+        documented = [(name, col["data_type"].replace(" ", "")) for name, col in entry_columns(manifest, table).items()]
+        actual = entry_conn.execute(
+            "select attname, format_type(atttypid, atttypmod), attnotnull from pg_attribute"
+            " where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum",
+            (f"entry.{table}",)).fetchall()
+        aliases = {"timestamp with time zone": "timestamptz"}
+        assert documented == [(n, aliases.get(t, t).replace(" ", "")) for n, t, _ in actual], table
+        not_null = {n for n, _, nn in actual if nn}
+        assert {f for f, spec in form.items() if spec.get("required")} == not_null & set(form), table
