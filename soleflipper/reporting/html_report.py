@@ -27,7 +27,7 @@ h2 { margin: 32px 0 8px; font-size: 20px; border-bottom: 2px solid #dee2e6; padd
 .tile .value { font-size: 20px; font-weight: 600; }
 table { border-collapse: collapse; background: #fff; margin: 8px 0 16px; font-size: 13px; width: 100%; }
 th, td { border: 1px solid #dee2e6; padding: 4px 8px; text-align: left; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 img.chart { max-width: 100%; background: #fff; border: 1px solid #dee2e6; border-radius: 6px; margin: 8px 0; }
 .no-data { background: #fff3bf; border: 1px solid #fcc419; border-radius: 6px; padding: 10px 14px;
            font-weight: 600; }
@@ -214,6 +214,8 @@ def _accuracy(data: ReportData) -> str:
                  f'run {esc(run.get("run_id"))} on {esc(run.get("dataset"))}, {esc(day(run.get("computed_at")))}). '
                  "MASE below 1 beats repeating last week's value.</p>")  # fmt: skip
     parts.append(image(charts.accuracy_chart(rows), "Forecast accuracy (MASE) per model and horizon"))
+    parts.append('<p class="note">The chart shows every model; the table the three best (lowest MASE) per level, '
+                 "target and horizon, and the chosen one.</p>")
     parts.append(table([
         ("Level", lambda r: r["level"], False),
         ("Target", lambda r: r["target"], False),
@@ -224,8 +226,21 @@ def _accuracy(data: ReportData) -> str:
         ("Bias", lambda r: number(r["bias"], 3), True),
         ("80 % coverage", lambda r: number(r["coverage_80"], 3), True),
         ("Series", lambda r: number(r["n_series"]), True),
-    ], rows))  # fmt: skip
+    ], best_models(rows)))  # fmt: skip
     return "".join(parts) + "</section>"
+
+
+def best_models(rows: Sequence[dict[str, Any]], keep: int = 3) -> list[dict[str, Any]]:
+    """Per level, target and horizon: the ``keep`` rows with the lowest MASE, and the 'chosen' model."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["level"], row["target"], row["horizon"]), []).append(row)
+    kept = []
+    for key in sorted(groups):
+        ranked = sorted(groups[key], key=lambda r: (r["mase"] is None or r["mase"] != r["mase"],
+                                                    r["mase"] or 0, r["model"]))  # fmt: skip
+        kept += [r for i, r in enumerate(ranked) if i < keep or r["model"] == "chosen"]
+    return kept
 
 
 def render_report(data: ReportData) -> str:

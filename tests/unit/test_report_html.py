@@ -8,7 +8,7 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from soleflipper.reporting.html_report import render_report
+from soleflipper.reporting.html_report import best_models, render_report
 from soleflipper.reporting.report_data import ReportData, Section, months_back
 
 D = Decimal
@@ -99,3 +99,22 @@ def test_months_back():
     assert months_back(date(2024, 12, 1), 11) == date(2024, 1, 1)
     assert months_back(date(2024, 3, 1), 11) == date(2023, 4, 1)
     assert months_back(date(2024, 1, 1), 0) == date(2024, 1, 1)
+
+
+def test_forecast_accuracy_section_keeps_the_three_best_and_the_chosen_model():
+    def row(model, horizon, mase):
+        return {"run_id": "r1", "computed_at": NOW, "dataset": "warehouse", "level": "product", "target": "units",
+                "model": model, "horizon": horizon, "mase": mase, "smape": 0.5, "bias": 0.1, "coverage_80": 0.8,
+                "n_series": 12, "n_forecasts": 100}  # fmt: skip
+
+    models = {"a": 0.9, "b": 0.8, "c": 1.1, "d": 1.2, "chosen": 1.3, "nan": float("nan")}
+    rows = [row(m, h, v + h / 100) for h in (4, 8) for m, v in models.items()]
+    assert [(r["horizon"], r["model"]) for r in best_models(rows)] == [
+        (4, "b"), (4, "a"), (4, "c"), (4, "chosen"), (8, "b"), (8, "a"), (8, "c"), (8, "chosen")]
+    data = full_data()
+    data.accuracy, data.accuracy_run = Section(rows=rows), {"run_id": "r1", "computed_at": NOW, "dataset": "warehouse"}
+    accuracy = render_report(data).split('<section id="forecast-accuracy">')[1].split("</section>")[0]
+    assert "run r1 on warehouse, 2025-01-05 09:30 UTC" in accuracy
+    assert accuracy.count('src="data:image/png;base64,') == 1
+    assert accuracy.count("<tr>") == 1 + 8  # header and the kept rows
+    assert "<td class=num>0.840</td>" in accuracy  # b at horizon 4: 0.8 + 0.04
