@@ -9,10 +9,16 @@ the step as for every raw asset. Re-running loads nothing twice; an edited row i
 a new version (staging keeps the newest).
 """
 
+import functools
+import hashlib
+import json
+import operator
+
 import dagster as dg
 import psycopg
 
 from assets.checks_raw import database_now, raw_check_results, raw_check_specs
+from pipelines.jobs import WAREHOUSE_BUILD, downstream_of
 from resources.warehouse import LoadResult, WarehouseResource, ensure_raw_table, load_rows
 from soleflipper.budibase.entries import entry_source, pending_records, validate_records
 from soleflipper.budibase.entry_tables import ENTRY_TABLES, EntryTable, ensure_entry_tables
@@ -70,22 +76,35 @@ def build_entry_asset(entry: EntryTable) -> dg.AssetsDefinition:
 
 
 budibase_entry_assets = [build_entry_asset(entry) for entry in ENTRY_TABLES]
+# Load the entries and rebuild what reads them (as an import job does for a dropped file).
 budibase_entries_job = dg.define_asset_job(
-    "load_budibase_entries", selection=dg.AssetSelection.groups(GROUP),
-    description="Load new and changed Budibase entries (entry.*) into raw.budibase_*.")
+    "load_budibase_entries",
+    selection=functools.reduce(operator.or_, (downstream_of(a.key) for a in budibase_entry_assets)),
+    description="Load new and changed Budibase entries (entry.*) into raw.budibase_* and rebuild the warehouse "
+                "models that read them.",
+    tags=WAREHOUSE_BUILD,
+)
 
 
-@dg.sensor(job=budibase_entries_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED)
+def pending_entries(conn: psycopg.Connection) -> dict[str, list[tuple[int, str]]]:
+    """(primary key, updated_at) of the rows not loaded yet, per entry table."""
+    ensure_entry_tables(conn)
+    pending = {}
+    for entry in ENTRY_TABLES:
+        ensure_raw_table(conn, load_format(entry.format_name))
+        with conn.transaction():
+            pending[entry.table] = [(r[entry.primary_key], r["updated_at"]) for r in pending_records(conn, entry)]
+    return pending
+
+
+@dg.sensor(job=budibase_entries_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
 def budibase_entries_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    """Every 5 minutes (when switched on): a run when some entry row is not loaded yet."""
+    """Every 5 minutes: one run when entry rows are waiting. The run key is the set of waiting row
+    versions, so the same entries never start a second run while the first is queued."""
     with warehouse.connect() as conn:
-        ensure_entry_tables(conn)
-        pending = {}
-        for entry in ENTRY_TABLES:
-            ensure_raw_table(conn, load_format(entry.format_name))
-            with conn.transaction():
-                pending[entry.table] = len(pending_records(conn, entry))
+        pending = pending_entries(conn)
     if not any(pending.values()):
         return dg.SkipReason("no new or changed Budibase entries")
-    stamp = ",".join(f"{t}={n}" for t, n in sorted(pending.items()))
-    return dg.RunRequest(run_key=None, tags={"soleflipper/budibase_pending": stamp})
+    key = hashlib.sha256(json.dumps(pending, sort_keys=True).encode()).hexdigest()[:16]
+    counts = ",".join(f"{table}={len(rows)}" for table, rows in sorted(pending.items()))
+    return dg.RunRequest(run_key=f"budibase-{key}", tags={"soleflipper/budibase_pending": counts})

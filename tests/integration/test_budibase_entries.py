@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import dagster as dg
 import psycopg
 import pytest
 from dbt_runner import dbt_build
 
-from assets.budibase import load_entries
-from resources.warehouse import ensure_all_raw_tables
+from assets.budibase import budibase_entries_sensor, load_entries
+from resources.warehouse import WarehouseResource, ensure_all_raw_tables
 from soleflipper.budibase.app import FORMS, entry_columns, load_manifest
 from soleflipper.budibase.entries import entry_table, pending_records
 
@@ -145,3 +146,19 @@ def test_manifest_documents_the_entry_tables_as_created(entry_conn):
         assert documented == [(n, aliases.get(t, t).replace(" ", "")) for n, t, _ in actual], table
         not_null = {n for n, _, nn in actual if nn}
         assert {f for f, spec in form.items() if spec.get("required")} == not_null & set(form), table
+
+
+def test_sensor_asks_for_one_run_per_set_of_waiting_entries(entry_conn, database_url):
+    context = dg.build_sensor_context(resources={"warehouse": WarehouseResource(database_url=database_url)})
+    first = budibase_entries_sensor(context)
+    assert isinstance(first, dg.RunRequest)
+    assert first.tags["soleflipper/budibase_pending"] == "purchases=2,sales=0,suppliers=1"
+    assert budibase_entries_sensor(context).run_key == first.run_key  # same entries: same run
+    for entry in (SUPPLIERS, PURCHASES, SALES):
+        load_entries(entry_conn, entry)
+    skipped = budibase_entries_sensor(context)
+    assert isinstance(skipped, dg.SkipReason) and skipped.skip_message == "no new or changed Budibase entries"
+    entry_conn.execute("update entry.purchases set notes = 'box damaged' where purchase_id = 2")
+    edited = budibase_entries_sensor(context)
+    assert edited.tags["soleflipper/budibase_pending"] == "purchases=1,sales=0,suppliers=0"
+    assert edited.run_key != first.run_key
