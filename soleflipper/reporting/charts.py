@@ -108,3 +108,26 @@ def accuracy_chart(rows: Sequence[dict[str, Any]]) -> bytes | None:
         ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     return _png(fig)
+
+
+def recommendations_chart(rows: Sequence[dict[str, Any]]) -> bytes | None:
+    """Expected profit and payout of the recommended listings (clearance pairs in red)."""
+    if not rows:
+        return None
+    plt = _plt()
+    currencies = sorted({str(r["currency"]) for r in rows})
+    unit = currencies[0] if len(currencies) == 1 else "each pair's currency"
+    labels = [f"{str(r['product_name'] or '-')[:38]} {r['size_label'] or ''} ({r['platform']})" for r in rows][::-1]
+    y = list(range(len(rows)))
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(rows) + 1.2), dpi=90)
+    ax.barh(y, [float(r["expected_payout"]) for r in rows][::-1], color="#dee2e6", label="expected payout")
+    ax.barh(y, [float(r["expected_profit"]) for r in rows][::-1], height=0.5,
+            color=[BUCKET_COLOURS["Dead"] if r["clearance"] else COLOURS["profit"] for r in rows][::-1],
+            label="expected profit")  # fmt: skip
+    ax.axvline(0, color=COLOURS["grey"], linewidth=0.8)
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlabel(unit)
+    ax.set_title(f"Recommended listings: expected payout and profit ({unit})", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    return _png(fig)

@@ -188,6 +188,7 @@ def _recommendations(data: ReportData) -> str:
     parts.append(f'<p class="note">The recommended platform and list price for the pairs in stock with the highest '
                  f'expected profit (analytics.pricing_recommendations, computed {esc(day(rows[0]["computed_at"]))}); '
                  "clearance pairs last. Amounts in each row's currency.</p>")  # fmt: skip
+    parts.append(image(charts.recommendations_chart(rows), "Recommended listings: expected payout and profit"))
     parts.append(table([
         ("Product", lambda r: r["product_name"] or "–", False),
         ("Size", lambda r: r["size_label"] or "–", False),

@@ -234,5 +234,6 @@ def test_html_report_on_the_demo(cli, first_run, tmp_path):
     (revenue,) = cli.query("""select coalesce(sum(revenue_home), 0) from analytics.mv_executive_metrics
         where sale_month > (select max(sale_month) from analytics.mv_executive_metrics) - interval '12 months'""")[0]
     assert f"{revenue:,.2f} EUR" in page
-    # charts: monthly, platforms and stock aging at least (forecast accuracy when the backtest ran)
-    assert page.count('src="data:image/png;base64,') >= 3
+    # the demo has every section: charts of the months, platforms, stock aging, recommendations and accuracy
+    assert 'class="no-data"' not in page
+    assert page.count('src="data:image/png;base64,') == 5

@@ -118,3 +118,22 @@ def test_forecast_accuracy_section_keeps_the_three_best_and_the_chosen_model():
     assert accuracy.count('src="data:image/png;base64,') == 1
     assert accuracy.count("<tr>") == 1 + 8  # header and the kept rows
     assert "<td class=num>0.840</td>" in accuracy  # b at horizon 4: 0.8 + 0.04
+
+
+def test_recommendations_section_with_chart_and_row_currency():
+    data = full_data()
+    data.recommendations = Section(rows=[
+        {"product_name": EVIL, "size_label": "10", "platform": "stockx", "days_in_stock": 12,
+         "list_price": D("199.99"), "floor": D("150.00"), "currency": "USD", "expected_days_to_sell": 9,
+         "expected_payout": D("170.50"), "expected_profit": D("40.25"), "clearance": False,
+         "computed_at": NOW},
+        {"product_name": "Samba OG", "size_label": "8.5", "platform": "stockx", "days_in_stock": 200,
+         "list_price": D("89.00"), "floor": D("70.00"), "currency": "USD", "expected_days_to_sell": 30,
+         "expected_payout": D("75.00"), "expected_profit": D("-5.00"), "clearance": True, "computed_at": NOW},
+    ])  # fmt: skip
+    section = render_report(data).split('<section id="recommendations">')[1].split("</section>")[0]
+    assert "computed 2025-01-05 09:30 UTC" in section
+    assert section.count('src="data:image/png;base64,') == 1
+    assert "<td class=num>199.99 USD</td>" in section and "<td class=num>-5.00 USD</td>" in section
+    assert "&lt;script&gt;" in section and "<script>" not in section
+    assert section.count("<td>yes</td>") == 1  # the clearance pair
