@@ -29,18 +29,33 @@ def _warehouse_url(settings: Settings) -> str:
     return resolve_server(settings).warehouse_url
 
 
+def _connect(settings: Settings):
+    """A connection to the warehouse, or None after saying why not (the URL without its password)."""
+    import psycopg
+
+    from resources.postgres import redact_url
+
+    url = _warehouse_url(settings)
+    try:
+        return psycopg.connect(url)
+    except psycopg.OperationalError as exc:
+        _err(f"cannot connect to the warehouse {redact_url(url)}: {str(exc).strip()}")
+        return None
+
+
 def default_report_path(settings: Settings) -> Path:
     return settings.home / "reports" / "soleflipper_report.html"
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    import psycopg
-
     from soleflipper.reporting.html_report import write_report
     from soleflipper.reporting.report_data import read_report
 
     path = Path(args.output).expanduser() if args.output else default_report_path(settings)
-    with psycopg.connect(_warehouse_url(settings)) as conn:
+    conn = _connect(settings)
+    if conn is None:
+        return 1
+    with conn:
         data = read_report(conn, top=args.top)
     write_report(data, path)
     for name in ("kpis", "aging", "recommendations", "accuracy"):
@@ -58,13 +73,14 @@ def _year(text: str) -> int:
 
 
 def cmd_tax_report(args: argparse.Namespace, settings: Settings) -> int:
-    import psycopg
-
     from soleflipper.reporting import tax
 
     year = args.year
     out_dir = Path(args.output_dir).expanduser() if args.output_dir else settings.home / "reports" / f"tax_{year}"
-    with psycopg.connect(_warehouse_url(settings)) as conn:
+    conn = _connect(settings)
+    if conn is None:
+        return 1
+    with conn:
         for relation in ("finance.fct_unit_economics", "transactions.fct_sales", "finance.fct_monthly_pnl"):
             if not conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]:
                 _err(f"{relation} does not exist: build the warehouse first (`soleflipper run` or `make run`).")

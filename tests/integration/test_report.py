@@ -167,6 +167,17 @@ def test_report_on_a_warehouse_without_views(hand_made, tmp_path, monkeypatch, c
     assert "analytics.pricing_recommendations does not exist yet" in page
 
 
+@pytest.mark.parametrize("command", [["report"], ["tax-report", "2024"]])
+def test_unreachable_warehouse_is_named_without_its_password(command, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SOLEFLIPPER_DATABASE_URL", "postgresql://postgres:Secret-4711@127.0.0.1:1/nowhere")
+    monkeypatch.setenv("SOLEFLIPPER_HOME", str(tmp_path))
+    assert main([*command, "--output-dir" if command[0] == "tax-report" else "--output", str(tmp_path / "x")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot connect to the warehouse postgresql://postgres:***@127.0.0.1:1/nowhere" in err, err
+    assert "Secret-4711" not in err
+    assert not (tmp_path / "x").exists()
+
+
 def test_bad_year_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["tax-report", "24x"])
