@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.bi_metabase import metabase_dashboards, metabase_resource_from_env
 from assets.budibase import budibase_entries_job, budibase_entries_sensor, budibase_entry_assets
 from assets.checks_freshness import build_source_freshness_checks
 from assets.checks_kpi_freshness import kpi_view_freshness_checks, kpi_view_freshness_sensor
@@ -29,6 +30,7 @@ from pipelines.schedules import (
 )
 from resources.dbt import dbt_resource
 from resources.imports import ImportFolderResource
+from resources.metabase import metabase_enabled
 from resources.stockx import StockXResource
 from resources.warehouse import WarehouseResource
 from sensors.import_folder import build_import_folder_sensor
@@ -63,6 +65,7 @@ file_import_jobs = {name: file_import_job(name) for name in FILE_IMPORTS}
 # this module (pipelines/demo.py). A source that is not set up must not fail every run.
 STOCKX = stockx_enabled()
 NOTION = notion_enabled()
+METABASE = metabase_enabled()  # the dashboards asset, when a Metabase (or the demo's simulator) is set up
 
 ingestion_assets = [*file_import_assets, *(stockx_assets if STOCKX else []), *(notion_assets if NOTION else [])]
 # dbt source freshness of every raw table that has an ingestion asset here (checks on raw/<table>).
@@ -75,7 +78,7 @@ defs = dg.Definitions(
     # Forecasts and pricing read the dbt marts and write Python-owned analytics tables: they run
     # after dbt in every job that selects them (refresh_everything, the market sales imports).
     assets=[*ingestion_assets, *budibase_entry_assets, warehouse_dbt_models, *forecasting_assets,
-            *pricing_assets],
+            *pricing_assets, *([metabase_dashboards] if METABASE else [])],
     asset_checks=[product_match_rate, *source_freshness_checks, *kpi_view_freshness_checks,
                   *forecasting_checks, *pricing_checks],
     jobs=[everything_job, forecast_and_price_job, warehouse_build_job, *file_import_jobs.values(),
@@ -103,5 +106,6 @@ defs = dg.Definitions(
         "imports": ImportFolderResource(root=str(settings.import_dir)),
         "notion": notion_resource_from_env(),
         **({"stockx": StockXResource.from_env(settings.warehouse_url)} if STOCKX else {}),
+        **({"metabase": metabase_resource_from_env()} if METABASE else {}),
     },
 )

@@ -33,6 +33,12 @@ with their order numbers as ``Sale ID``. It exports the simulated integration to
 variables of the default mapping for the duration (so the Notion assets join the code location),
 and restores them on exit. With a token set, the configured Notion is used and nothing is started.
 
+Metabase: when ``SOLEFLIPPER_METABASE_URL`` is not set, :func:`demo_services` also starts the
+Metabase simulator (port ``SOLEFLIPPER_METABASE_SIMULATOR_PORT``, default 8789; a free port if
+taken) and exports its URL and demo admin (``SOLEFLIPPER_METABASE_USER``/``_PASSWORD``), so the
+``bi/metabase_dashboards`` asset joins the code location and the demo run provisions the four
+dashboards on it (the simulator reads the warehouse's tables for its schema sync).
+
 The simulators invent orders, so they must only run next to demo data: ``soleflipper run`` records
 its demo arguments with :func:`remember_demo` (``--no-demo`` calls :func:`forget_demo`), and
 ``soleflipper dev`` starts the simulator only when :func:`remembered_demo` finds them, with the
@@ -66,6 +72,9 @@ ENV_NOTION_TOKEN = "SOLEFLIPPER_NOTION_TOKEN"  # == resources.notion.TOKEN_ENV
 ENV_NOTION_BASE_URL = "SOLEFLIPPER_NOTION_BASE_URL"  # == assets.notion.BASE_URL_ENV
 ENV_NOTION_SIMULATOR_PORT = "SOLEFLIPPER_NOTION_SIMULATOR_PORT"
 DEFAULT_NOTION_SIMULATOR_PORT = 8788
+ENV_METABASE_URL = "SOLEFLIPPER_METABASE_URL"  # == resources.metabase.URL_ENV
+ENV_METABASE_SIMULATOR_PORT = "SOLEFLIPPER_METABASE_SIMULATOR_PORT"
+DEFAULT_METABASE_SIMULATOR_PORT = 8789
 # The default mapping's id variables (soleflipper/notion_mappings/default.yaml), pointed at the simulator.
 ENV_NOTION_IDS = (
     ("SOLEFLIPPER_NOTION_PURCHASES_DATABASE_ID", "purchases", "database_id"),
@@ -97,6 +106,9 @@ class DemoServices:
     notion_api_url: str | None = None  # the Notion simulator's API root (<url>/v1), when started
     notion_simulator: Any = None  # the running NotionSimulator
     notion_note: str = ""  # why no Notion simulator was started, if none was
+    metabase_url: str | None = None  # the Metabase simulator's address, when started
+    metabase_simulator: Any = None  # the running MetabaseSimulator
+    metabase_note: str = ""  # why no Metabase simulator was started, if none was
 
     @property
     def active(self) -> bool:
@@ -245,8 +257,34 @@ def demo_services(settings: Settings, n_sales: int = 2000, seed: int = 7) -> Ite
         if not (os.environ.get(ENV_PRICING_RULES) or "").strip():
             stack.enter_context(_exported({ENV_PRICING_RULES: str(DEMO_PRICING_RULES)}))
         notion = stack.enter_context(_notion_service(n_sales, seed))
+        metabase = stack.enter_context(_metabase_service())
         stockx = stack.enter_context(_stockx_service(settings, n_sales, seed))
-        yield replace(stockx, **notion)
+        yield replace(stockx, **notion, **metabase)
+
+
+@contextmanager
+def _metabase_service() -> Iterator[dict[str, Any]]:
+    """The Metabase simulator, unless a Metabase is configured: DemoServices fields."""
+    from resources.metabase import API_KEY_ENV, PASSWORD_ENV, USER_ENV
+    from simulators.metabase import DEMO_ADMIN, MetabaseSimulator
+
+    if (os.environ.get(ENV_METABASE_URL) or "").strip():
+        yield {"metabase_note": f"{ENV_METABASE_URL} is set: using the configured Metabase, no simulator"}
+        return
+    sim = MetabaseSimulator(_port(ENV_METABASE_SIMULATOR_PORT, DEFAULT_METABASE_SIMULATOR_PORT), sync_delay=0.5)
+    _start(sim)
+    try:
+        exported = {ENV_METABASE_URL: sim.base_url, USER_ENV: DEMO_ADMIN[0], PASSWORD_ENV: DEMO_ADMIN[1]}
+        with _exported(exported):
+            previous_key = os.environ.pop(API_KEY_ENV, None)  # the demo admin signs in, not a stray key
+            try:
+                log.info("Metabase simulator on %s", sim.base_url)
+                yield {"metabase_url": sim.base_url, "metabase_simulator": sim}
+            finally:
+                if previous_key is not None:
+                    os.environ[API_KEY_ENV] = previous_key
+    finally:
+        sim.stop()
 
 
 @contextmanager

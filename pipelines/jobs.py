@@ -17,11 +17,13 @@ API_ASSETS = dg.AssetSelection.tag("soleflipper/api", "stockx")
 # take longer than a dbt build: an import rebuilds the models, refresh_everything and
 # forecast_and_price refresh these.
 FORECAST_AND_PRICING_ASSETS = dg.AssetSelection.groups("forecasting", "pricing")
+# The Metabase dashboards (assets/bi_metabase.py) change with their YAML, not with imported data.
+METABASE_ASSETS = dg.AssetSelection.tag("soleflipper/bi", "metabase")
 
 
 def downstream_of(key: dg.AssetKey) -> dg.AssetSelection:
     """The asset and the warehouse models built from it, without API syncs, forecasts and pricing."""
-    return dg.AssetSelection.assets(key).downstream() - API_ASSETS - FORECAST_AND_PRICING_ASSETS
+    return dg.AssetSelection.assets(key).downstream() - API_ASSETS - FORECAST_AND_PRICING_ASSETS - METABASE_ASSETS
 
 
 def file_import_job(format_name: str):

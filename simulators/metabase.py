@@ -107,8 +107,15 @@ def introspect(details: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
 
 
 def _mbql5(dataset_query: Mapping[str, Any]) -> dict[str, Any]:
-    """A legacy native ``dataset_query`` as Metabase >= v0.57 serialises it."""
+    """A legacy native ``dataset_query`` as Metabase >= v0.57 serialises it (options maps second in
+    every clause, so a dimension ``["field", 12, null]`` reads ``["field", {"lib/uuid": ...}, 12]``)."""
     native = dataset_query.get("native") or {}
+    tags = copy.deepcopy(native.get("template-tags") or {})
+    for tag in tags.values():
+        dimension = tag.get("dimension")
+        if isinstance(dimension, list) and len(dimension) >= 2 and dimension[0] == "field":
+            options = dimension[2] if len(dimension) > 2 and isinstance(dimension[2], dict) else {}
+            tag["dimension"] = ["field", {"lib/uuid": str(uuid.uuid4()), **options}, dimension[1]]
     return {
         "lib/type": "mbql/query",
         "database": dataset_query.get("database"),
@@ -116,7 +123,7 @@ def _mbql5(dataset_query: Mapping[str, Any]) -> dict[str, Any]:
             {
                 "lib/type": "mbql.stage/native",
                 "native": native.get("query"),
-                "template-tags": native.get("template-tags") or {},
+                "template-tags": tags,
             }
         ],
     }

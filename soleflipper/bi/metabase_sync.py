@@ -35,6 +35,7 @@ from urllib.parse import unquote, urlsplit
 from resources.http_client import ApiClientError
 from resources.metabase.client import MetabaseClient
 from soleflipper.bi import dashboards as spec
+from soleflipper.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,21 @@ def connection_from_url(
         user=user,
         password=password or "",
     )
+
+
+def metabase_connection(settings: Settings, environ: Mapping[str, str]) -> WarehouseConnection:
+    """:func:`connection_from_url` for the warehouse, as ``SOLEFLIPPER_METABASE_DB_USER`` when set,
+    else as the read-only BI role (:mod:`soleflipper.bi.role`, created by ``soleflipper setup``)."""
+    credentials = None
+    if not (environ.get(DB_USER_ENV) or "").strip():
+        try:
+            from soleflipper.bi.role import bi_connection_details
+        except ImportError:  # a checkout without the BI role: the warehouse URL's user
+            pass
+        else:
+            bi = bi_connection_details(settings, environ)
+            credentials = (bi.user, bi.password)
+    return connection_from_url(settings.warehouse_url, environ, credentials)
 
 
 @dataclass
@@ -191,6 +207,18 @@ def native_query(dataset_query: Mapping[str, Any] | None) -> tuple[Any, Any, Any
     return query.get("database"), native.get("query"), native.get("template-tags") or {}
 
 
+def _tags_meaning(tags: Mapping[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """Template tags reduced to what they mean: the dimension's field id wherever its shape puts it
+    (legacy ``["field", id, opts]``, MBQL 5 ``["field", {opts}, id]``)."""
+    meaning = {}
+    for name, tag in (tags or {}).items():
+        dimension = tag.get("dimension") or []
+        field_id = next((x for x in dimension[1:] if isinstance(x, int) and not isinstance(x, bool)), None)
+        keys = ("name", "type", "display-name", "widget-type", "required", "default")
+        meaning[name] = (*(tag.get(k) for k in keys), field_id)
+    return meaning
+
+
 def card_differs(payload: Mapping[str, Any], held: Mapping[str, Any]) -> bool:
     """Whether a card must be updated: any field we send differs (dataset_query by meaning)."""
     for key, value in payload.items():
@@ -199,7 +227,7 @@ def card_differs(payload: Mapping[str, Any], held: Mapping[str, Any]) -> bool:
             held_db, held_sql, held_tags = native_query(held.get(key))
             if want_db != held_db or (want_sql or "").strip() != (held_sql or "").strip():
                 return True
-            if not _subset_equal(want_tags, held_tags):
+            if _tags_meaning(want_tags) != _tags_meaning(held_tags):
                 return True
         elif not _subset_equal(value, held.get(key)):
             return True

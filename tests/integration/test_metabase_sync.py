@@ -201,6 +201,14 @@ def test_card_differs_compares_meaning_not_the_mbql5_round_trip():
     mbql5["stages"][0]["native"] = "select 2"
     assert card_differs(sent, {"name": "A", "dataset_query": mbql5}) is True
     assert card_differs({"name": "A"}, {"name": "B"}) is True
+    tag = {"name": "b", "type": "dimension", "dimension": ["field", 7, None], "widget-type": "string/="}
+    sent["dataset_query"]["native"]["template-tags"] = {"b": tag}
+    mbql5["stages"][0].update(
+        native="select 1", **{"template-tags": {"b": {**tag, "dimension": ["field", {}, 7]}}}
+    )
+    assert card_differs(sent, {"name": "A", "dataset_query": mbql5}) is False
+    mbql5["stages"][0]["template-tags"]["b"]["dimension"] = ["field", {}, 8]
+    assert card_differs(sent, {"name": "A", "dataset_query": mbql5}) is True
 
 
 def test_connection_from_url_prefers_the_bi_role_then_env_then_the_url():
@@ -244,3 +252,50 @@ def test_dbt_exposures_list_the_yaml_dashboards_and_the_views_they_read(dashboar
         for d in dashboards
     }
     assert declared == read
+
+
+def test_metabase_connection_uses_the_bi_role_unless_a_user_is_set(tmp_path):
+    from soleflipper.bi.metabase_sync import metabase_connection
+    from soleflipper.settings import Settings
+
+    settings = Settings(home=tmp_path, database_url="postgresql://owner:secret@db.local:5433/dwh")
+    role = metabase_connection(settings, {"SOLEFLIPPER_BI_PASSWORD": "bi-secret"})
+    assert (role.host, role.port, role.dbname, role.user, role.password) == (
+        "db.local",
+        5433,
+        "dwh",
+        "soleflipper_bi",
+        "bi-secret",
+    )
+    own = metabase_connection(
+        settings, {"SOLEFLIPPER_METABASE_DB_USER": "ro", "SOLEFLIPPER_METABASE_DB_PASSWORD": "p"}
+    )
+    assert (own.user, own.password) == ("ro", "p")
+
+
+def test_cli_sync_prints_the_counts_and_fails_without_configuration(sim, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    monkeypatch.setenv("SOLEFLIPPER_METABASE_URL", sim.base_url)
+    monkeypatch.setenv("SOLEFLIPPER_METABASE_USER", DEMO_ADMIN[0])
+    monkeypatch.setenv("SOLEFLIPPER_METABASE_PASSWORD", DEMO_ADMIN[1])
+    monkeypatch.setenv("SOLEFLIPPER_METABASE_DB_USER", "bi")
+    monkeypatch.setenv("SOLEFLIPPER_METABASE_DB_PASSWORD", "pw")
+    monkeypatch.delenv("SOLEFLIPPER_METABASE_API_KEY", raising=False)
+    sim.sync_delay = 0.0
+    assert main(["metabase", "sync"]) == 0
+    first = capsys.readouterr().out
+    assert main(["metabase", "plan"]) == 0
+    plan = capsys.readouterr().out
+    lines = {
+        line.split()[0]: line.split()[1:]
+        for line in first.splitlines()
+        if line.split()[:1] in (["card"], ["dashboard"])
+    }
+    n_cards = len(sim.cards)
+    assert lines == {"card": [str(n_cards), "0", "0", "0"], "dashboard": ["4", "0", "0", "0"]}
+    assert f"Executive: {sim.base_url}/dashboard/" in first and "Changed Metabase." in first
+    assert "Nothing to change." in plan and "(nothing written)" in plan
+    monkeypatch.delenv("SOLEFLIPPER_METABASE_PASSWORD")
+    assert main(["metabase", "sync"]) == 1
+    assert "Metabase is not configured" in capsys.readouterr().err

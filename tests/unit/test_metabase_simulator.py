@@ -120,13 +120,15 @@ def test_cards_come_back_as_mbql5_and_dimension_tags_need_known_fields(sim):
     card = {"name": "Revenue", "display": "bar", "visualization_settings": {},
             "dataset_query": native(database_id, "select 1 where {{brand}}", tag)}  # fmt: skip
     created = httpx.post(sim.url("/api/card"), headers=auth, json=card).json()
+    served_tags = created["dataset_query"]["stages"][0].pop("template-tags")
     assert created["dataset_query"] == {
         "lib/type": "mbql/query",
         "database": database_id,
-        "stages": [
-            {"lib/type": "mbql.stage/native", "native": "select 1 where {{brand}}", "template-tags": tag}
-        ],
+        "stages": [{"lib/type": "mbql.stage/native", "native": "select 1 where {{brand}}"}],
     }
+    # MBQL 5 puts a clause's options second: the field id moves to the end.
+    uuid_ = served_tags["brand"]["dimension"][1]["lib/uuid"]
+    assert served_tags == {"brand": {**tag["brand"], "dimension": ["field", {"lib/uuid": uuid_}, 1]}}
     legacy = httpx.get(sim.url(f"/api/card/{created['id']}?legacy-mbql=true"), headers=auth).json()
     assert legacy["dataset_query"] == card["dataset_query"]
     unknown = {**tag["brand"], "dimension": ["field", 999, None]}
