@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from dbt_runner import dbt_build
 
-from assets.budibase import budibase_entries_sensor, load_entries
+from assets.budibase import budibase_entries_sensor, budibase_entry_assets, load_entries
 from resources.warehouse import WarehouseResource, ensure_all_raw_tables
 from soleflipper.budibase.app import FORMS, entry_columns, load_manifest
 from soleflipper.budibase.entries import entry_table, pending_records
@@ -162,3 +162,20 @@ def test_sensor_asks_for_one_run_per_set_of_waiting_entries(entry_conn, database
     edited = budibase_entries_sensor(context)
     assert edited.tags["soleflipper/budibase_pending"] == "purchases=1,sales=0,suppliers=0"
     assert edited.run_key != first.run_key
+
+
+def test_assets_load_entries_and_pass_the_raw_checks(entry_conn, database_url):
+    entry_conn.execute("insert into entry.sales (sale_id, purchase_id, platform, sale_date, sale_price)"
+                       " values (1, 2, 'in_person', '2024-03-12', 120.00)")
+    resources = {"warehouse": WarehouseResource(database_url=database_url)}
+    result = dg.materialize(budibase_entry_assets, resources=resources)
+    assert result.success
+    materializations = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+    loaded = {m.asset_key.path[-1]: m.metadata["rows_loaded"].value for m in materializations}
+    assert loaded == {"budibase_suppliers": 1, "budibase_purchases": 2, "budibase_sales": 1}
+    checks = {(e.asset_key.path[-1], e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    assert len(checks) == 12 and all(checks.values()), checks
+    again = dg.materialize(budibase_entry_assets, resources=resources)
+    assert {e.event_specific_data.materialization.metadata["rows_loaded"].value
+            for e in again.get_asset_materialization_events()} == {0}
+    assert entry_conn.execute("select count(*) from raw.load_batches").fetchone()[0] == 3
