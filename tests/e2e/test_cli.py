@@ -58,6 +58,8 @@ def test_run_builds_the_warehouse_and_prints_exact_totals(cli, first_run):
     assert cli.query("select count(*), sum(payout_amount) from transactions.fct_sales"
                      " where source_system = 'stockx_sales_report'") == [(300, payout)]
     assert cli.query("select count(*) from runs where status = 'SUCCESS'", cli.dagster_url) == [(1,)]
+    # The same run provisioned the four YAML dashboards on the demo's Metabase simulator.
+    assert re.search(r"^dashboard\s+4\s+0\s+0\s+0$", first_run.stderr, re.MULTILINE), first_run.stderr[-3000:]
 
 
 def test_second_run_changes_no_raw_table(cli, first_run):

@@ -44,9 +44,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 LOCATION = "soleflipper"
 # Every asset group of the demo's code location (file imports, the StockX and Notion API sources
-# the demo simulates, the Budibase entry tables, the dbt layers, forecasting and pricing).
+# the demo simulates, the Budibase entry tables, the dbt layers, forecasting and pricing, and bi:
+# the Metabase dashboards the demo provisions on its Metabase simulator).
 GROUPS = {
-    "alias", "analytics", "budibase", "core", "ebay", "finance", "forecasting", "market", "notion", "pricing", "products",
+    "alias", "analytics", "bi", "budibase", "core", "ebay", "finance", "forecasting", "market", "notion", "pricing", "products",
     "sheets", "staging", "stockx", "transactions",
 }  # fmt: skip
 # Daily-partitioned (the StockX API's orders and market data).
