@@ -2,12 +2,13 @@
 
 `soleflipper report` writes the report of the demo warehouse (`soleflipper run --sales 300`, the
 `cli` / `first_run` fixtures of tests/conftest.py) into $PYTEST_ARTIFACTS/report/ (default
-test-artifacts/report/ in the checkout, git-ignored); Chromium then opens the file (file:// URL)
-and
-* its DOM, as the browser parsed it, has the four sections and their base64 PNG charts;
+test-artifacts/report/ in the checkout, git-ignored):
+* the file has every section with data and the 12 months' revenue of mv_executive_metrics;
+* Chromium opens it (file:// URL): its DOM, as the browser parsed it, has the four sections and
+  their base64 PNG charts;
 * a screenshot (report/report.png beside it) is not blank.
 Chromium is launched by the helpers of tests/dagster_ui.py (the Dagster UI browser test's);
-without a chromium binary the module is skipped, saying so.
+without a chromium binary those two tests are skipped, saying so.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def report(chromium: str, cli, first_run) -> Path:
+def report(cli, first_run) -> Path:
     assert first_run.returncode == 0, first_run.stdout[-3000:] + first_run.stderr[-3000:]
     folder = Path(os.environ.get("PYTEST_ARTIFACTS") or PROJECT_ROOT / "test-artifacts") / "report"
     folder.mkdir(parents=True, exist_ok=True)
@@ -44,6 +45,17 @@ def report(chromium: str, cli, first_run) -> Path:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == str(path)
     return path
+
+
+def test_report_file_has_every_section_with_data(cli, report):
+    page = report.read_text(encoding="utf-8")
+    assert not re.search(r"<script|<link|https?://", page, re.I)
+    (revenue,) = cli.query("""select coalesce(sum(revenue_home), 0) from analytics.mv_executive_metrics
+        where sale_month > (select max(sale_month) from analytics.mv_executive_metrics) - interval '12 months'""")[0]
+    assert revenue > 0 and f"{revenue:,.2f} EUR" in page
+    # the demo has every section: charts of the months, platforms, stock aging, recommendations and accuracy
+    assert 'class="no-data"' not in page
+    assert page.count('src="data:image/png;base64,') == 5
 
 
 def test_report_dom_in_chromium(chromium, report, tmp_path):
