@@ -299,3 +299,27 @@ def test_cli_sync_prints_the_counts_and_fails_without_configuration(sim, monkeyp
     monkeypatch.delenv("SOLEFLIPPER_METABASE_PASSWORD")
     assert main(["metabase", "sync"]) == 1
     assert "Metabase is not configured" in capsys.readouterr().err
+
+
+def test_the_asset_syncs_and_reports_counts_and_links(sim, monkeypatch):
+    import dagster as dg
+
+    from assets.bi_metabase import KEY, metabase_dashboards
+    from resources.metabase import MetabaseResource
+    from resources.warehouse import WarehouseResource
+
+    monkeypatch.setenv("SOLEFLIPPER_METABASE_DB_USER", "bi")
+    monkeypatch.setenv("SOLEFLIPPER_METABASE_DB_PASSWORD", "pw")
+    sim.sync_delay = 0.0
+    resources = {
+        "metabase": MetabaseResource(url=sim.base_url, username=DEMO_ADMIN[0], password=DEMO_ADMIN[1]),
+        "warehouse": WarehouseResource(database_url="postgresql://owner@127.0.0.1:5432/dwh"),
+    }
+    result = dg.materialize([metabase_dashboards], resources=resources)
+    metadata = result.asset_materializations_for_node(metabase_dashboards.node_def.name)[0].metadata
+    assert result.success and metabase_dashboards.key == KEY
+    assert (metadata["dashboards_created"].value, metadata["cards_created"].value) == (4, len(sim.cards))
+    assert metadata["changed"].value is True
+    assert set(metadata["dashboard_urls"].data) == EXPECTED_DASHBOARDS
+    assert sim.databases[1].body["details"]["user"] == "bi"
+    assert sim.databases[1].body["details"]["dbname"] == "dwh"
