@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,9 @@ def number(value: Any, digits: int = 0) -> str:
 
 def day(value: Any) -> str:
     if isinstance(value, datetime):
-        return f"{value:%Y-%m-%d %H:%M} UTC"
+        # timestamptz arrive in the session's time zone: shown in UTC (naive ones are UTC already)
+        utc = value.astimezone(UTC) if value.tzinfo else value
+        return f"{utc:%Y-%m-%d %H:%M} UTC"
     if isinstance(value, date):
         return f"{value:%Y-%m-%d}"
     return "–" if value is None else str(value)

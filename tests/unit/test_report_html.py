@@ -137,3 +137,13 @@ def test_recommendations_section_with_chart_and_row_currency():
     assert "<td class=num>199.99 USD</td>" in section and "<td class=num>-5.00 USD</td>" in section
     assert "&lt;script&gt;" in section and "<script>" not in section
     assert section.count("<td>yes</td>") == 1  # the clearance pair
+
+
+def test_timestamps_are_shown_in_utc():
+    from datetime import timedelta, timezone
+
+    from soleflipper.reporting.html_report import day
+
+    berlin = timezone(timedelta(hours=1))
+    assert day(datetime(2025, 1, 5, 10, 30, tzinfo=berlin)) == "2025-01-05 09:30 UTC"
+    assert day(date(2025, 1, 5)) == "2025-01-05" and day(None) == "–"
