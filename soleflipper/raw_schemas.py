@@ -81,6 +81,11 @@ class DomainRules:
     platform_columns: tuple[str, ...] = ()  # soft: a platform staging knows
 
 
+# Alias API order statuses (api-contracts.md §4.1; "…" there: others may exist, so only a warning).
+ALIAS_ORDER_STATUSES = frozenset({
+    "ORDER_STATUS_CONFIRMED", "ORDER_STATUS_LABEL_GENERATED", "ORDER_STATUS_IN_TRANSIT",
+    "ORDER_STATUS_COMPLETED", "ORDER_STATUS_CANCELED"})
+
 _SHEET_PURCHASES = DomainRules(non_negative=("net_price", "gross_price"), positive=("quantity",),
                                not_null=("purchase_date", "supplier"), percent=("vat_rate",))
 
@@ -106,6 +111,11 @@ DOMAIN_RULES: dict[str, DomainRules] = {
     "alias_consignment": DomainRules(non_negative=("sale_price",), not_null=("order_number",)),
     "alias_invoice": DomainRules(non_negative=("amount", "total_amount_net", "total_vat_included", "vat"),
                                  not_null=("order_id",)),
+    # Alias API (cents): the price and the take (the payout) are never negative.
+    "alias_orders": DomainRules(non_negative=("price_cents", "price_cents_after_take"),
+                                not_null=("order_id", "updated_at"),
+                                vocabulary={"status": ALIAS_ORDER_STATUSES}),
+    "alias_listings": DomainRules(non_negative=("price_cents",), not_null=("listing_id",)),
     "sheets_purchases": _SHEET_PURCHASES,
     "sheets_purchases_de": _SHEET_PURCHASES,
     "sheets_sales": DomainRules(non_negative=("sale_price", "fees"), not_null=("sale_date", "platform"),

@@ -1,0 +1,101 @@
+"""The Alias assets against the Alias simulator and a fresh PostgreSQL database.
+
+Expected values come from the simulator's world. Nothing waits: the client is unpaced and
+injected 429s carry ``Retry-After: 0``. One ephemeral Dagster instance per test keeps the orders
+cursor (the previous materialization's metadata) across runs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import dagster as dg
+import psycopg
+import pytest
+
+from assets.alias import LISTINGS_KEY, ORDERS_KEY, alias_enabled, alias_listings, alias_orders
+from assets.alias_sync import collect_orders
+from resources.alias import AliasResource
+from resources.warehouse import WarehouseResource
+from simulators.alias import DEFAULT_TOKEN, AliasSimulator
+
+N_ORDERS = 12
+
+
+@pytest.fixture
+def sim():
+    with AliasSimulator(n_orders=N_ORDERS, n_listings=4) as running:
+        yield running
+
+
+@pytest.fixture
+def run(sim, database_url):
+    instance = dg.DagsterInstance.ephemeral()
+    resources = {"alias": AliasResource(token=DEFAULT_TOKEN, base_url=sim.url("/api/v1"), requests_per_second=1000),
+                 "warehouse": WarehouseResource(database_url=database_url)}
+
+    def materialize(assets=None, run_config=None):
+        result = dg.materialize(assets or [alias_orders], instance=instance, resources=resources,
+                                run_config=run_config, raise_on_error=False)
+        assert result.success
+        return {e.asset_key: {k: v.value for k, v in e.materialization.metadata.items()}
+                for e in result.get_asset_materialization_events()}
+
+    return materialize
+
+
+def rows(database_url: str, sql: str) -> list[tuple]:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_enabled_only_with_a_token():
+    assert alias_enabled({"SOLEFLIPPER_ALIAS_TOKEN": "goatapi_x"}) is True
+    assert alias_enabled({"SOLEFLIPPER_ALIAS_TOKEN": " "}) is False and alias_enabled({}) is False
+
+
+def test_collect_stops_at_the_first_page_older_than_since_and_walks_all_when_unordered():
+    def order(i, stamp):
+        return {"id": f"o{i}", "updated_at": stamp}
+
+    pages = [[order(1, "2024-06-09T00:00:00Z"), order(2, "2024-06-08T00:00:00Z")],
+             [order(3, "2024-06-05T00:00:00Z"), order(4, "2024-06-01T00:00:00Z")],
+             [order(5, "2024-05-01T00:00:00Z")]]
+    since = datetime(2024, 6, 4, tzinfo=UTC)
+    kept, walked_all, repeats = collect_orders(pages, since)
+    assert [o["id"] for o in kept] == ["o1", "o2", "o3"] and walked_all is False and repeats == 0
+    unordered = [list(reversed(pages[1])), pages[0], pages[2] + [order(1, "2024-06-09T00:00:00Z")]]
+    kept, walked_all, repeats = collect_orders(unordered, since)
+    assert sorted(o["id"] for o in kept) == ["o1", "o2", "o3"] and walked_all is True and repeats == 1
+
+
+def test_orders_and_listings_load_exact_cents_and_a_rerun_adds_nothing(sim, run, database_url):
+    sim.inject("status:429", times=1, path_prefix="/api/v1/orders", retry_after=0)
+    first = run([alias_orders, alias_listings])
+    assert first[ORDERS_KEY]["rows_loaded"] == N_ORDERS and first[ORDERS_KEY]["retries"] == 1
+    assert first[LISTINGS_KEY]["rows_loaded"] == 4
+    world = {o["id"]: o for o in sim.world.orders}
+    loaded = rows(database_url, "select order_id, price_cents, price_cents_after_take from raw.alias_orders")
+    assert {r[0]: (r[1], r[2]) for r in loaded} == {
+        i: (int(o["price_cents"]), None if o["price_cents_after_take"] is None else int(o["price_cents_after_take"]))
+        for i, o in world.items()}
+    again = run([alias_orders, alias_listings])
+    assert again[ORDERS_KEY]["rows_loaded"] == 0 and again[LISTINGS_KEY]["rows_loaded"] == 0
+    assert again[ORDERS_KEY]["since"] != "None"
+    assert rows(database_url, "select count(*) from raw.alias_orders") == [(N_ORDERS,)]
+
+
+def test_a_payout_that_arrives_after_the_order_adds_one_version(sim, run, database_url):
+    run()
+    open_order = next(o for o in sim.world.orders if o["price_cents_after_take"] is None
+                      and o["status"] != "ORDER_STATUS_CANCELED")
+    status_before = open_order["status"]  # complete_order changes the world's dict in place
+    sim.complete_order(open_order["id"], "20000", datetime(2024, 12, 1, 8, tzinfo=UTC))
+    later = run()
+    assert later[ORDERS_KEY]["rows_loaded"] == 1 and later[ORDERS_KEY]["rows_changed"] == 1
+    assert later[ORDERS_KEY]["max_updated_at"] == "2024-12-01T08:00:00+00:00"
+    versions = rows(database_url, f"select status, price_cents_after_take from raw.alias_orders "  # noqa: S608
+                                  f"where order_id = '{open_order['id']}' order by updated_at")
+    assert versions == [(status_before, None), ("ORDER_STATUS_COMPLETED", 20000)]
+    assert Decimal(versions[-1][1]).scaleb(-2) == Decimal("200.00")
