@@ -34,6 +34,7 @@ def prepare_environment(settings: Settings, start_database: bool = True) -> Sett
 
     from resources.postgres import provision
     from resources.warehouse import ensure_all_raw_tables
+    from soleflipper.bi.role import setup_bi_role
 
     if start_database:
         provision(settings)
@@ -41,6 +42,7 @@ def prepare_environment(settings: Settings, start_database: bool = True) -> Sett
 
         with psycopg.connect(settings.warehouse_url) as conn:
             ensure_all_raw_tables(conn)
+            setup_bi_role(conn, settings)  # the read-only role Metabase connects as (soleflipper/bi/role.py)
     # DAGSTER_HOME is the checkout itself, which holds the committed dagster.yaml: one instance
     # config, no copy or link of it under the git-ignored .soleflipper/. Local artifacts and
     # compute logs go to .soleflipper/dagster_home (SOLEFLIPPER_DAGSTER_STORAGE_DIR).
@@ -73,6 +75,11 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from resources.postgres import LocalCluster, redact_url, resolve_server
 
     if args.action == "url":
+        if getattr(args, "bi", False):
+            from soleflipper.bi.role import bi_connection_details
+
+            _out(bi_connection_details(settings).url())  # the read-only role's URL, as `db-url` prints the owner's
+            return 0
         _out(settings.dagster_storage_url if args.dagster else settings.warehouse_url)
         return 0
     if not settings.uses_local_cluster:
@@ -314,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     db_url = sub.add_parser("db-url", help="print the warehouse URL (for psql and BI tools)")
     db_url.add_argument("--dagster", action="store_true", help="Dagster's run/event storage database")
+    db_url.add_argument("--bi", action="store_true",
+                        help="the warehouse as the read-only BI role (for Metabase and psql)")
     db_url.set_defaults(func=cmd_db, action="url")
 
     setup = sub.add_parser("setup", help="start the database, create databases and tables")

@@ -454,11 +454,11 @@ def _check_card(card: Card, relations: Mapping[tuple[str, str], frozenset[str]])
         aliases = frozenset(
             s.alias.lower() for s in getattr(scope.expression, "selects", []) if isinstance(s, exp.Alias))
 
-        def in_order_or_group(column: exp.Column) -> bool:
+        def in_order_or_group(column: exp.Column, query: exp.Expression = scope.expression) -> bool:
             node: exp.Expression = column
-            while node.parent is not None and node.parent is not scope.expression:
+            while node.parent is not None and node.parent is not query:
                 node = node.parent
-            return node.parent is scope.expression and node.arg_key in ("order", "group")
+            return node.parent is query and node.arg_key in ("order", "group")
         for col in scope.columns:
             name = col.name.lower()
             if isinstance(col.this, exp.Star) or not name:
