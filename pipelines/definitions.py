@@ -10,6 +10,7 @@ from assets.checks_freshness import build_source_freshness_checks
 from assets.checks_kpi_freshness import kpi_view_freshness_checks, kpi_view_freshness_sensor
 from assets.checks_products import product_match_rate
 from assets.dbt import warehouse_dbt_models
+from assets.ebay import ebay_assets, ebay_enabled, ebay_jobs
 from assets.file_imports import build_file_import_asset
 from assets.forecasting import forecasting_assets, forecasting_checks
 from assets.notion import notion_assets, notion_enabled, notion_jobs, notion_resource_from_env
@@ -29,6 +30,7 @@ from pipelines.schedules import (
     warehouse_build_schedule,
 )
 from resources.dbt import dbt_resource
+from resources.ebay import EbayResource
 from resources.imports import ImportFolderResource
 from resources.metabase import metabase_enabled
 from resources.stockx import StockXResource
@@ -65,9 +67,11 @@ file_import_jobs = {name: file_import_job(name) for name in FILE_IMPORTS}
 # this module (pipelines/demo.py). A source that is not set up must not fail every run.
 STOCKX = stockx_enabled()
 NOTION = notion_enabled()
+EBAY = ebay_enabled()
 METABASE = metabase_enabled()  # the dashboards asset, when a Metabase (or the demo's simulator) is set up
 
-ingestion_assets = [*file_import_assets, *(stockx_assets if STOCKX else []), *(notion_assets if NOTION else [])]
+ingestion_assets = [*file_import_assets, *(stockx_assets if STOCKX else []), *(notion_assets if NOTION else []),
+                    *(ebay_assets if EBAY else [])]
 # dbt source freshness of every raw table that has an ingestion asset here (checks on raw/<table>).
 source_freshness_checks = build_source_freshness_checks(
     key for assets_def in ingestion_assets for key in assets_def.keys
@@ -83,7 +87,7 @@ defs = dg.Definitions(
                   *forecasting_checks, *pricing_checks],
     jobs=[everything_job, forecast_and_price_job, warehouse_build_job, *file_import_jobs.values(),
           *refresh_jobs.values(), source_freshness_job, *(stockx_jobs if STOCKX else []),
-          *(notion_jobs if NOTION else []), budibase_entries_job],
+          *(notion_jobs if NOTION else []), *(ebay_jobs if EBAY else []), budibase_entries_job],
     # Every schedule skips a tick while a run touching its assets is queued or running; crons from
     # SOLEFLIPPER_*_CRON (pipelines/automation.py lists them with their defaults).
     schedules=[*refresh_schedules(), source_freshness_daily, warehouse_build_schedule(),
@@ -106,6 +110,7 @@ defs = dg.Definitions(
         "imports": ImportFolderResource(root=str(settings.import_dir)),
         "notion": notion_resource_from_env(),
         **({"stockx": StockXResource.from_env(settings.warehouse_url)} if STOCKX else {}),
+        **({"ebay": EbayResource.from_env(settings.warehouse_url)} if EBAY else {}),
         **({"metabase": metabase_resource_from_env()} if METABASE else {}),
     },
 )

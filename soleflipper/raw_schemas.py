@@ -107,6 +107,14 @@ DOMAIN_RULES: dict[str, DomainRules] = {
         non_negative=("sold_for", "shipping_and_handling", "total_price", "seller_collected_tax",
                       "ebay_collected_tax"),
         positive=("quantity",), not_null=("order_number",)),
+    "ebay_api_orders": DomainRules(
+        non_negative=("price_subtotal", "delivery_cost", "order_total", "total_fee_basis_amount",
+                      "total_marketplace_fee"),
+        not_null=("order_id", "creation_date", "last_modified_date", "line_items")),
+    # amount is signed (bookingEntry DEBIT: a charge); fees are never negative
+    "ebay_api_transactions": DomainRules(
+        non_negative=("total_fee_amount", "total_fee_basis_amount"),
+        not_null=("transaction_id", "transaction_type", "transaction_date")),
     "ebay_sold_listings": DomainRules(non_negative=("sold_price",), not_null=("item_number", "sold_date")),
     "alias_consignment": DomainRules(non_negative=("sale_price",), not_null=("order_number",)),
     "alias_invoice": DomainRules(non_negative=("amount", "total_amount_net", "total_vat_included", "vat"),
