@@ -13,11 +13,13 @@ from decimal import Decimal
 import dagster as dg
 import psycopg
 import pytest
+from dbt_runner import dbt_ok
+from warehouse_datasets import load_clean, write_csv
 
 from assets.alias import LISTINGS_KEY, ORDERS_KEY, alias_enabled, alias_listings, alias_orders
-from assets.alias_sync import collect_orders
+from assets.alias_sync import collect_orders, sync_orders
 from resources.alias import AliasResource
-from resources.warehouse import WarehouseResource
+from resources.warehouse import WarehouseResource, ensure_all_raw_tables
 from simulators.alias import DEFAULT_TOKEN, AliasSimulator
 
 N_ORDERS = 12
@@ -99,3 +101,39 @@ def test_a_payout_that_arrives_after_the_order_adds_one_version(sim, run, databa
                                   f"where order_id = '{open_order['id']}' order by updated_at")
     assert versions == [(status_before, None), ("ORDER_STATUS_COMPLETED", 20000)]
     assert Decimal(versions[-1][1]).scaleb(-2) == Decimal("200.00")
+
+
+def test_api_orders_reach_fct_sales_once_next_to_the_csv_export_with_exact_fees(sim, database_url, tmp_path):
+    """One order in the CSV export and in the API is one sale, with the API's take; an open
+    order is no sale until it is paid out (payout after the order: the sale appears, once)."""
+    completed = [o for o in sim.world.orders if o["status"] == "ORDER_STATUS_COMPLETED"]
+    both, api_only = completed[0], completed[1]
+    dollars = int(both["price_cents"]) // 100
+    export = write_csv(tmp_path / "alias.csv", ["ORDER_NUMBER", "NAME", "PRODUCT_PRICE_CENTS_SALE_PRICE", "CREDIT_DATE"],
+                       [[both["purchase_order_number"], both["catalog_name"], str(dollars), "20/06/24"]])
+    with psycopg.connect(database_url) as conn:
+        ensure_all_raw_tables(conn)
+        load_clean(conn, "alias_consignment", export)
+        with AliasResource(token=DEFAULT_TOKEN, base_url=sim.url("/api/v1")).get_client(
+                requests_per_second=None) as client:
+            sync_orders(client, conn, cursor=None)
+    # One dbt call (its parse is most of the time): the seeds and models these marts read, no tests.
+    dbt_ok(database_url, tmp_path / "target", "build", "--select", "+fct_sales", "+fct_unit_economics",
+           "+mv_platform_performance", "--resource-type", "seed", "--resource-type", "model")
+    sales = rows(database_url, "select order_number, platform, source_system, gross_amount, gross_currency, "
+                               "seller_fee_amount, payout_amount, payout_currency, total_fees_amount, product_key "
+                               "from transactions.fct_sales order by order_number")
+    expected_sales = len(completed)
+    assert len(sales) == expected_sales  # the CSV row of `both` is not a second sale; open/canceled: none
+    by_number = {r[0]: r for r in sales}
+    price, take = Decimal(str(api_only["price_cents"])) / 100, Decimal(str(api_only["price_cents_after_take"])) / 100
+    assert by_number[api_only["purchase_order_number"]][1:] == (
+        api_only["sales_channel"].lower(), "alias_api", price, "USD", price - take, take, "USD", price - take,
+        api_only["catalog_sku"].replace(" ", ""))
+    assert by_number[both["purchase_order_number"]][2] == "alias_api"
+    sale_id = f"{api_only['sales_channel'].lower()}:{api_only['purchase_order_number']}"
+    economics = rows(database_url, "select gross_sale_amount, payout_amount, fees_amount "  # noqa: S608
+                                   f"from finance.fct_unit_economics where sale_id = '{sale_id}'")
+    assert economics == [(price, take, price - take)]
+    platforms = rows(database_url, "select platform, orders from analytics.mv_platform_performance order by platform")
+    assert sum(n for _, n in platforms) == expected_sales

@@ -214,6 +214,26 @@ alias_consignment as (
 
 ),
 
+alias_api_orders as (
+
+    select
+        'alias_api_orders' as source,
+        order_id as source_id,
+        'variant' as mention_level,
+        false as is_catalog_source,
+        style_code as style_code_raw,
+        size_label as size_label_raw,
+        product_name as product_title,
+        brand,
+        null::text as stockx_product_id,
+        null::text as stockx_variant_id,
+        sold_at as seen_at,
+        load_batch_id,
+        load_source
+    from {{ ref('stg_alias__api_orders') }}
+
+),
+
 unioned as (
 
     select * from stockx_sales_report
@@ -235,6 +255,8 @@ unioned as (
     select * from ebay_orders
     union all
     select * from alias_consignment
+    union all
+    select * from alias_api_orders
 
 )
 

@@ -213,7 +213,7 @@ alias_consignment as (
         'alias_consignment' as source_system,
         order_number as source_row_id,
         true as is_platform_source,
-        2 as source_precedence,
+        3 as source_precedence,  -- after the Alias API (alias_api)
         'alias' as platform,
         order_number,
         null::text as order_line,
@@ -241,6 +241,46 @@ alias_consignment as (
         load_batch_id,
         loaded_at
     from {{ ref('stg_alias__consignment') }}
+
+),
+
+alias_api as (
+
+    -- Alias API orders with their take (completed, not canceled). The take is Alias's whole fee
+    -- (commission + seller fee), reported as the seller fee. Same order number as the CSV
+    -- exports: int_sales_matched keeps one sale per order (invoice, then API, then export).
+    select
+        'alias_api' as source_system,
+        order_id as source_row_id,
+        true as is_platform_source,
+        2 as source_precedence,
+        sales_channel as platform,
+        order_number,
+        null::text as order_line,
+        sold_at,
+        paid_out_at,
+        product_name as item_name,
+        style_code,
+        size_label,
+        size_label as size_label_normalized,
+        1 as quantity,
+        null::text as buyer_country,
+        null::text as buyer_city,
+        sale_price as gross_amount,
+        currency as gross_currency,
+        fee_amount as seller_fee_amount,
+        currency as seller_fee_currency,
+        null::numeric as payment_fee_amount,
+        null::text as payment_fee_currency,
+        null::numeric as shipping_fee_amount,
+        null::text as shipping_fee_currency,
+        payout_amount,
+        currency as payout_currency,
+        null::text as notion_page_id,
+        load_batch_id,
+        loaded_at
+    from {{ ref('stg_alias__api_orders') }}
+    where payout_amount is not null and order_status <> 'ORDER_STATUS_CANCELED'
 
 ),
 
@@ -330,6 +370,8 @@ unioned as (
     select * from alias_invoices
     union all
     select * from alias_consignment
+    union all
+    select * from alias_api
     union all
     select * from notion_sales
     union all
