@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.alias import alias_assets, alias_enabled, alias_jobs
 from assets.bi_metabase import metabase_dashboards, metabase_resource_from_env
 from assets.budibase import budibase_entries_job, budibase_entries_sensor, budibase_entry_assets
 from assets.checks_freshness import build_source_freshness_checks
@@ -29,6 +30,7 @@ from pipelines.schedules import (
     warehouse_build_job,
     warehouse_build_schedule,
 )
+from resources.alias import AliasResource
 from resources.dbt import dbt_resource
 from resources.ebay import EbayResource
 from resources.imports import ImportFolderResource
@@ -68,10 +70,11 @@ file_import_jobs = {name: file_import_job(name) for name in FILE_IMPORTS}
 STOCKX = stockx_enabled()
 NOTION = notion_enabled()
 EBAY = ebay_enabled()
+ALIAS = alias_enabled()  # SOLEFLIPPER_ALIAS_TOKEN: the user's PAT or the demo simulator's
 METABASE = metabase_enabled()  # the dashboards asset, when a Metabase (or the demo's simulator) is set up
 
 ingestion_assets = [*file_import_assets, *(stockx_assets if STOCKX else []), *(notion_assets if NOTION else []),
-                    *(ebay_assets if EBAY else [])]
+                    *(ebay_assets if EBAY else []), *(alias_assets if ALIAS else [])]
 # dbt source freshness of every raw table that has an ingestion asset here (checks on raw/<table>).
 source_freshness_checks = build_source_freshness_checks(
     key for assets_def in ingestion_assets for key in assets_def.keys
@@ -87,7 +90,8 @@ defs = dg.Definitions(
                   *forecasting_checks, *pricing_checks],
     jobs=[everything_job, forecast_and_price_job, warehouse_build_job, *file_import_jobs.values(),
           *refresh_jobs.values(), source_freshness_job, *(stockx_jobs if STOCKX else []),
-          *(notion_jobs if NOTION else []), *(ebay_jobs if EBAY else []), budibase_entries_job],
+          *(notion_jobs if NOTION else []), *(ebay_jobs if EBAY else []), *(alias_jobs if ALIAS else []),
+          budibase_entries_job],
     # Every schedule skips a tick while a run touching its assets is queued or running; crons from
     # SOLEFLIPPER_*_CRON (pipelines/automation.py lists them with their defaults).
     schedules=[*refresh_schedules(), source_freshness_daily, warehouse_build_schedule(),
@@ -111,6 +115,7 @@ defs = dg.Definitions(
         "notion": notion_resource_from_env(),
         **({"stockx": StockXResource.from_env(settings.warehouse_url)} if STOCKX else {}),
         **({"ebay": EbayResource.from_env(settings.warehouse_url)} if EBAY else {}),
+        **({"alias": AliasResource.from_env()} if ALIAS else {}),
         **({"metabase": metabase_resource_from_env()} if METABASE else {}),
     },
 )
