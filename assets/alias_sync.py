@@ -14,7 +14,6 @@ Listings (:func:`sync_listings`): every page, each run (a seller has few).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,11 +21,9 @@ from typing import Any
 
 import psycopg
 
-from resources.warehouse import LoadResult, ensure_raw_table, load_rows
+from assets.stockx_sync import _load as load_records
+from resources.warehouse import LoadResult, ensure_raw_table
 from soleflipper.formats import load_format
-from soleflipper.record_parsing import parse_records
-
-log = logging.getLogger(__name__)
 
 ORDERS_FORMAT = "alias_orders"
 LISTINGS_FORMAT = "alias_listings"
@@ -102,13 +99,10 @@ def collect_orders(pages: Iterable[list[dict[str, Any]]], since: datetime | None
 
 
 def _load(conn: psycopg.Connection, fmt_name: str, records: list[dict[str, Any]], source: str) -> LoadResult | None:
+    """One batch through the loader (the StockX sync's helper); the table exists even with no records."""
     fmt = load_format(fmt_name)
     ensure_raw_table(conn, fmt)
-    if not records:
-        return None
-    result = load_rows(conn, fmt, parse_records(fmt, records), source=source)
-    log.info("%s: %s", fmt.table, result.summary())
-    return result
+    return load_records(conn, fmt, records, source)
 
 
 def sync_orders(client: Any, conn: psycopg.Connection, *, cursor: datetime | None,
