@@ -137,3 +137,21 @@ def test_api_orders_reach_fct_sales_once_next_to_the_csv_export_with_exact_fees(
     assert economics == [(price, take, price - take)]
     platforms = rows(database_url, "select platform, orders from analytics.mv_platform_performance order by platform")
     assert sum(n for _, n in platforms) == expected_sales
+
+    # The payout arrives after the order: the next sync loads the completed version and the
+    # incremental fct_sales gains exactly that sale, with Alias's take as its fee.
+    pending = next(o for o in sim.world.orders if o["price_cents_after_take"] is None
+                   and o["status"] != "ORDER_STATUS_CANCELED")
+    assert pending["purchase_order_number"] not in by_number
+    sim.complete_order(pending["id"], 15555, datetime(2024, 12, 20, 12, tzinfo=UTC))
+    with psycopg.connect(database_url) as conn, AliasResource(
+            token=DEFAULT_TOKEN, base_url=sim.url("/api/v1")).get_client(requests_per_second=None) as client:
+        synced = sync_orders(client, conn, cursor=datetime(2024, 12, 1, tzinfo=UTC))
+    assert synced.load is not None and synced.load.rows_loaded == 1
+    dbt_ok(database_url, tmp_path / "target", "run", "--select", "fct_sales")
+    price = Decimal(str(pending["price_cents"])) / 100
+    assert rows(database_url, "select count(*) from transactions.fct_sales") == [(expected_sales + 1,)]
+    assert rows(database_url, "select gross_amount, seller_fee_amount, payout_amount, paid_out_at "  # noqa: S608
+                              "from transactions.fct_sales "
+                              f"where order_number = '{pending['purchase_order_number']}'") == [
+        (price, price - Decimal("155.55"), Decimal("155.55"), datetime(2024, 12, 20, 12, tzinfo=UTC))]
