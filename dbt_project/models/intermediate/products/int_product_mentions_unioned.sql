@@ -194,6 +194,27 @@ ebay_orders as (
 
 ),
 
+ebay_api_orders as (
+
+    -- API order lines; the style code comes from the SKU or the reviewed ebay_item_mappings.
+    select
+        'ebay_api_orders' as source,
+        order_id || ':' || line_item_id as source_id,
+        'variant' as mention_level,
+        false as is_catalog_source,
+        style_code as style_code_raw,
+        size_label as size_label_raw,
+        item_title as product_title,
+        null::text as brand,
+        null::text as stockx_product_id,
+        null::text as stockx_variant_id,
+        sold_at as seen_at,
+        load_batch_id,
+        load_source
+    from {{ ref('stg_ebay__api_orders') }}
+
+),
+
 alias_consignment as (
 
     select
@@ -253,6 +274,8 @@ unioned as (
     select * from notion_sales
     union all
     select * from ebay_orders
+    union all
+    select * from ebay_api_orders
     union all
     select * from alias_consignment
     union all

@@ -1,0 +1,192 @@
+"""eBay API → raw tables → transactions: against the eBay simulator and real PostgreSQL.
+
+The sync functions run with the simulator's frozen clock; the Dagster multi-asset runs once
+more through ``dg.materialize``. One dbt run (on a copy of the session's demo warehouse) proves
+the API lines reach fct_sales, fct_unit_economics and the platform comparison, with the CSV
+report's line of the same order counted once.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+import pytest
+from dbt_runner import dbt_ok
+from warehouse_datasets import build_demo_warehouse
+
+from assets.ebay import ORDERS_KEY, TRANSACTIONS_KEY, ebay_api_sync
+from assets.ebay_sync import sync_orders, sync_transactions
+from pipelines.demo import demo_services
+from resources.ebay import EbayClient, EbayResource, ebay_enabled
+from resources.token_store import TokenStore, new_key
+from resources.warehouse import WarehouseResource, ensure_all_raw_tables, load_rows
+from simulators.ebay import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, EbaySimulator
+from simulators.ebay_data import SEED_NOW
+from soleflipper.formats import load_format
+from soleflipper.record_parsing import parse_records
+from soleflipper.settings import Settings
+
+OVERLAP = timedelta(hours=6)
+
+
+@pytest.fixture
+def sim():
+    with EbaySimulator() as simulator:
+        simulator.clock.set(SEED_NOW)
+        yield simulator
+
+
+def _client(sim, url: str) -> EbayClient:
+    return EbayClient(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET, refresh_token=DEMO_REFRESH_TOKEN,
+                      api_url=sim.api_url, finances_url=sim.finances_url, auth_url=sim.auth_url,
+                      token_store=TokenStore(url, new_key()), clock=sim.clock.now, requests_per_second=None)
+
+
+def _line_fees(order: dict) -> list[tuple[str, Decimal, Decimal]]:
+    """(legacy item id, fees, payout) per line, straight from the simulator's fee rule."""
+    out = []
+    for index, line in enumerate(order["lineItems"]):
+        basis = Decimal(line["total"]["value"])
+        fee = (basis * Decimal("0.129")).quantize(Decimal("0.01")) + (Decimal("0.35") if index == 0 else 0)
+        out.append((line["legacyItemId"], fee, basis - fee))
+    return out
+
+
+def _sale(conn, order_id: str) -> list[tuple]:
+    return conn.execute(
+        "select source_system, order_line, gross_amount, seller_fee_amount, payout_amount, paid_out_at is not null"
+        " from staging.int_sales_unioned where order_number = %s order by order_line", (order_id,)).fetchall()
+
+
+def _csv_report_line(conn, order: dict) -> None:
+    """The same order line as the Seller Hub Orders report has it (one sale, not two)."""
+    line = order["lineItems"][0]
+    record = {"Sales Record Number": "4711", "Order Number": order["orderId"], "Item Number": line["legacyItemId"],
+              "Item Title": line["title"], "Quantity": "1", "Sold For": line["lineItemCost"]["value"],
+              "Shipping And Handling": "6.99", "eBay Collected Tax": "0", "Total Price": line["total"]["value"],
+              "Sale Date": "Oct-02-26"}
+    fmt = load_format("ebay_orders")
+    result = load_rows(conn, fmt, parse_records(fmt, [record]), source="test:orders-report.csv")
+    assert result.rows_loaded == 1
+
+
+def test_payout_after_the_order_attaches_fees_once_and_reaches_every_mart(sim, database_copy, tmp_path: Path):
+    url, _ = database_copy("demo_warehouse", build_demo_warehouse)
+    orders = sorted(sim.world.orders, key=lambda o: o["creationDate"])
+    pending, newest = orders[-2], orders[-1]  # the two newest orders: no Finances transaction yet
+    paid = orders[0]
+    client = _client(sim, url)
+    with psycopg.connect(url) as conn:
+        ensure_all_raw_tables(conn)
+        conn.commit()
+        _csv_report_line(conn, paid)
+
+        first, orders_cursor = sync_orders(client, conn, since=None, now=SEED_NOW, overlap=OVERLAP)
+        txns, cursor, _ = sync_transactions(client, conn, since=None, now=SEED_NOW, overlap=OVERLAP)
+        assert first.totals()["rows_loaded"] == 12 and txns.totals()["rows_loaded"] == 9
+        (line, fee, payout), = _line_fees(pending)
+        assert (fee, payout) == (Decimal("13.51"), Decimal("88.48"))
+        assert _sale(conn, pending["orderId"]) == [("ebay_api", line, Decimal("101.99"), None, None, False)]
+
+        # Days later eBay pays out the newest order, then the older pending one. Each SALE
+        # transaction is dated at the payment (the order's time): the second is older than the
+        # cursor once the first is loaded, and only the pull-back to unpaid orders finds it.
+        later = SEED_NOW + timedelta(days=4)
+        sim.clock.set(later)
+        sim.add_transaction(newest["orderId"])
+        again, orders_cursor2 = sync_orders(client, conn, since=orders_cursor, now=later, overlap=OVERLAP)
+        # the overlap re-reads the newest order: a duplicate, nothing loaded, the cursor stays
+        assert again.totals() == {"rows_read": 1, "rows_loaded": 0, "rows_changed": 0, "rows_duplicate": 1,
+                                  "rows_quarantined": 0} and orders_cursor2 == orders_cursor
+        second, cursor2, start2 = sync_transactions(client, conn, since=cursor, now=later, overlap=OVERLAP)
+        assert start2 == cursor - OVERLAP and second.totals()["rows_loaded"] == 1
+        sim.add_transaction(pending["orderId"])
+        third, cursor3, start3 = sync_transactions(client, conn, since=cursor2, now=later, overlap=OVERLAP)
+        assert cursor2 - OVERLAP > start3 == datetime.fromisoformat(pending["creationDate"].replace("Z", "+00:00"))
+        # the late transaction is loaded; the newest order's, read again, is a duplicate
+        assert (third.totals()["rows_loaded"], third.totals()["rows_duplicate"]) == (1, 1)
+        assert cursor3 == cursor2
+        assert _sale(conn, pending["orderId"]) == [("ebay_api", line, Decimal("101.99"), fee, payout, True)]
+
+        # Nothing is pending any more: the overlap alone is read again, nothing new, no duplicates.
+        fourth, _, start4 = sync_transactions(client, conn, since=cursor3, now=later, overlap=OVERLAP)
+        assert start4 == cursor3 - OVERLAP
+        assert (fourth.totals()["rows_loaded"], fourth.totals()["rows_duplicate"]) == (0, 1)
+        assert conn.execute("select count(*), count(distinct transaction_id) from raw.ebay_api_transactions"
+                            ).fetchone() == (11, 11)
+        conn.commit()
+
+    dbt_ok(url, tmp_path / "target", "build", "--select", "ebay_item_mappings", "stg_ebay__api_orders+",
+           "stg_ebay__api_transactions+", "--exclude", "resource_type:test")
+
+    expected = {(o["orderId"], legacy): (fee, pay) for o in orders if o["cancelStatus"]["cancelState"] != "CANCELED"
+                for legacy, fee, pay in _line_fees(o)}
+    fees, payouts = sum(f for f, _ in expected.values()), sum(p for _, p in expected.values())
+    with psycopg.connect(url) as conn:
+        sales = conn.execute(
+            "select order_number, order_line, source_system, seller_fee_amount, payout_amount, total_fees_amount"
+            " from transactions.fct_sales where platform = 'ebay'").fetchall()
+        assert len(sales) == len(expected) == 12
+        assert {(s[0], s[1]): (s[3], s[4]) for s in sales} == expected
+        assert {s[2] for s in sales} == {"ebay_api"}  # the report line of `paid` is the same sale
+        assert all(s[5] == s[3] for s in sales)  # gross - payout is exactly eBay's fees
+        units = conn.execute("select count(*), sum(fees_home), sum(payout_home) from finance.fct_unit_economics"
+                             " where platform = 'ebay'").fetchone()
+        assert units == (12, fees, payouts)
+        platform = conn.execute("select units_sold, fees_home from analytics.mv_platform_performance"
+                                " where platform = 'ebay'").fetchone()
+        assert platform == (12, fees)
+        unmatched = conn.execute("select count(*) from products.unmatched_items where source = 'ebay_api_orders'"
+                                 " and reason = 'no style code'").fetchone()[0]
+        assert unmatched == 0  # every line: style code from its SKU or the reviewed mapping
+
+
+def test_asset_materializes_both_tables_and_a_second_run_loads_nothing(sim, database_url):
+    sim.clock.reset()  # the asset runs on the real clock (the seeded orders are weeks old, not years)
+    resources = {
+        "ebay": EbayResource(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET,
+                             refresh_token=DEMO_REFRESH_TOKEN, api_url=sim.api_url, finances_url=sim.finances_url,
+                             auth_url=sim.auth_url, database_url=database_url, fernet_key=new_key()),
+        "warehouse": WarehouseResource(database_url=database_url),
+    }
+    instance = dg.DagsterInstance.ephemeral()
+    runs = [dg.materialize([ebay_api_sync], instance=instance, resources=resources) for _ in range(2)]
+    meta = [{e.asset_key: {k: v.value for k, v in e.materialization.metadata.items()}
+             for e in run.get_asset_materialization_events()} for run in runs]
+    assert [m[ORDERS_KEY]["rows_loaded"] for m in meta] == [12, 0]
+    assert [m[TRANSACTIONS_KEY]["rows_loaded"] for m in meta] == [9, 0]
+    assert meta[1][ORDERS_KEY]["cursor"] == meta[0][ORDERS_KEY]["cursor"] == max(
+        o["lastModifiedDate"] for o in sim.world.orders).replace(".000Z", "+00:00")
+    assert meta[1][ORDERS_KEY]["table_rows"] == 12
+    checks = [c for run in runs for c in run.get_asset_check_evaluations()]
+    assert checks and all(c.passed for c in checks)
+
+
+@pytest.fixture
+def demo_env(monkeypatch):
+    for name in ("SOLEFLIPPER_EBAY_CLIENT_ID", "SOLEFLIPPER_EBAY_CLIENT_SECRET", "SOLEFLIPPER_EBAY_REFRESH_TOKEN",
+                 "SOLEFLIPPER_EBAY_API_URL", "SOLEFLIPPER_EBAY_FINANCES_URL", "SOLEFLIPPER_EBAY_AUTH_URL",
+                 "SOLEFLIPPER_STOCKX_API_KEY", "SOLEFLIPPER_FERNET_KEY", "SOLEFLIPPER_NOTION_TOKEN",
+                 "SOLEFLIPPER_METABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("STOCKX", "NOTION", "METABASE", "EBAY"):
+        monkeypatch.setenv(f"SOLEFLIPPER_{name}_SIMULATOR_PORT", "0")
+
+
+def test_the_demo_starts_the_ebay_simulator_and_exports_what_the_assets_need(demo_env, database_url, tmp_path,
+                                                                              monkeypatch):
+    settings = Settings(home=tmp_path / "home", database_url=database_url)
+    with demo_services(settings, n_sales=10, seed=1) as services:
+        assert services.ebay_simulator is not None and ebay_enabled()
+        assert os.environ["SOLEFLIPPER_EBAY_FINANCES_URL"] == services.ebay_simulator.finances_url
+        with EbayResource.from_env(database_url).get_client() as client:
+            assert sum(len(p) for p in client.iter_orders(SEED_NOW - timedelta(days=365))) == 12
+    assert not ebay_enabled()  # restored on exit
+    monkeypatch.setenv("SOLEFLIPPER_EBAY_CLIENT_ID", "my-real-app")
+    with demo_services(settings, n_sales=10, seed=1) as services:
+        assert services.ebay_simulator is None and "SOLEFLIPPER_EBAY_CLIENT_ID is set" in services.ebay_note
