@@ -39,6 +39,11 @@ taken) and exports its URL and demo admin (``SOLEFLIPPER_METABASE_USER``/``_PASS
 ``bi/metabase_dashboards`` asset joins the code location and the demo run provisions the four
 dashboards on it (the simulator reads the warehouse's tables for its schema sync).
 
+eBay: when ``SOLEFLIPPER_EBAY_CLIENT_ID`` is not set, :func:`demo_services` also starts the eBay
+simulator (port ``SOLEFLIPPER_EBAY_SIMULATOR_PORT``, default 8790; a free port if taken) and exports
+the demo application's id, secret and refresh token and its Fulfillment, Finances and OAuth hosts,
+so the eBay API assets join the code location and the demo run syncs its orders and fees.
+
 The simulators invent orders, so they must only run next to demo data: ``soleflipper run`` records
 its demo arguments with :func:`remember_demo` (``--no-demo`` calls :func:`forget_demo`), and
 ``soleflipper dev`` starts the simulator only when :func:`remembered_demo` finds them, with the
@@ -72,6 +77,7 @@ ENV_NOTION_TOKEN = "SOLEFLIPPER_NOTION_TOKEN"  # == resources.notion.TOKEN_ENV
 ENV_NOTION_BASE_URL = "SOLEFLIPPER_NOTION_BASE_URL"  # == assets.notion.BASE_URL_ENV
 ENV_NOTION_SIMULATOR_PORT = "SOLEFLIPPER_NOTION_SIMULATOR_PORT"
 DEFAULT_NOTION_SIMULATOR_PORT = 8788
+ENV_EBAY_SIMULATOR_PORT = "SOLEFLIPPER_EBAY_SIMULATOR_PORT"  # default simulators.ebay.DEMO_PORT (8790)
 ENV_METABASE_URL = "SOLEFLIPPER_METABASE_URL"  # == resources.metabase.URL_ENV
 ENV_METABASE_SIMULATOR_PORT = "SOLEFLIPPER_METABASE_SIMULATOR_PORT"
 DEFAULT_METABASE_SIMULATOR_PORT = 8789
@@ -109,6 +115,9 @@ class DemoServices:
     metabase_url: str | None = None  # the Metabase simulator's address, when started
     metabase_simulator: Any = None  # the running MetabaseSimulator
     metabase_note: str = ""  # why no Metabase simulator was started, if none was
+    ebay_api_url: str | None = None  # the eBay simulator's Fulfillment/OAuth host, when started
+    ebay_simulator: Any = None  # the running EbaySimulator
+    ebay_note: str = ""  # why no eBay simulator was started, if none was
 
     @property
     def active(self) -> bool:
@@ -260,7 +269,38 @@ def demo_services(settings: Settings, n_sales: int = 2000, seed: int = 7) -> Ite
         metabase = stack.enter_context(_metabase_service())
         stack.enter_context(_alias_service(seed))
         stockx = stack.enter_context(_stockx_service(settings, n_sales, seed))
-        yield replace(stockx, **notion, **metabase)
+        ebay = stack.enter_context(_ebay_service())  # after StockX: its Fernet key is exported by then
+        yield replace(stockx, **notion, **metabase, **ebay)
+
+
+@contextmanager
+def _ebay_service() -> Iterator[dict[str, Any]]:
+    """The eBay simulator, unless an eBay application is configured (SOLEFLIPPER_EBAY_CLIENT_ID):
+    DemoServices fields. Exports the demo app's credentials and refresh token and both hosts
+    (Finances answers on ``localhost``, Fulfillment on ``127.0.0.1``), so the eBay assets join."""
+    from resources.ebay import resource as ebay_env
+    from simulators.ebay import (
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        DEMO_PORT,
+        DEMO_REFRESH_TOKEN,
+        EbaySimulator,
+    )
+
+    if (os.environ.get(ebay_env.ENV_CLIENT_ID) or "").strip():
+        yield {"ebay_note": f"{ebay_env.ENV_CLIENT_ID} is set: using the configured eBay, no simulator"}
+        return
+    sim = EbaySimulator(_port(ENV_EBAY_SIMULATOR_PORT, DEMO_PORT))
+    _start(sim)
+    try:
+        exported = {ebay_env.ENV_CLIENT_ID: DEMO_CLIENT_ID, ebay_env.ENV_CLIENT_SECRET: DEMO_CLIENT_SECRET,
+                    ebay_env.ENV_REFRESH_TOKEN: DEMO_REFRESH_TOKEN, ebay_env.ENV_API_URL: sim.api_url,
+                    ebay_env.ENV_AUTH_URL: sim.auth_url, ebay_env.ENV_FINANCES_URL: sim.finances_url}
+        with _exported(exported):
+            log.info("eBay simulator on %s (Finances on %s)", sim.api_url, sim.finances_url)
+            yield {"ebay_api_url": sim.api_url, "ebay_simulator": sim}
+    finally:
+        sim.stop()
 
 
 @contextmanager

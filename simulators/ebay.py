@@ -67,7 +67,7 @@ from simulators.ebay_data import (
 DEMO_CLIENT_ID = "sim-ebay-client-id"
 DEMO_CLIENT_SECRET = "sim-ebay-client-secret-0000-demo"
 DEMO_REFRESH_TOKEN = "v^1.1#i^1#sim-ebay-refresh-token-0000-demo"
-DEMO_PORT = 8789
+DEMO_PORT = 8790  # 8787 StockX, 8788 Notion, 8789 Metabase
 ORDERS_PATH = "/sell/fulfillment/v1/order"
 TRANSACTIONS_PATH = "/sell/finances/v1/transaction"
 TOKEN_PATH = "/identity/v1/oauth2/token"
