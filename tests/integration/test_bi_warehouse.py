@@ -6,6 +6,7 @@ dropped afterwards."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -139,6 +140,11 @@ def test_the_bi_role_reads_the_marts_only_and_keeps_its_grants_through_dbt_rebui
     monkeypatch.setenv("SOLEFLIPPER_BI_ROLE", role)
     out = dbt_ok(url, tmp_path / "target", "run", "--select", "fct_unit_economics", *REBUILT)
     assert out.count(": swap (the indexes changed") == len(REBUILT), out[-3000:]
+    # the kpi_view materialization granted the revoked SELECT itself (not only the on-run-end hook),
+    # and dbt revoked nothing (the project's apply_grants only adds)
+    log = (tmp_path / "target" / "dbt.log").read_text(encoding="utf-8")
+    assert re.search(rf'grant select on "\w+"\."analytics"\."mv_product_performance" to "?{role}\b', log), log[-3000:]
+    assert "revoke " not in log.lower()
 
     with psycopg.connect(url, autocommit=True) as owner:
         oids_after = {v: owner.execute("select %s::regclass::oid", (f"analytics.{v}",)).fetchone()[0] for v in VIEWS}

@@ -13,6 +13,7 @@ import pytest
 
 from pipelines.cli import main
 from soleflipper.bi.role import (
+    MART_SCHEMAS,
     BiConnection,
     bi_connection_details,
     bi_password,
@@ -83,3 +84,16 @@ def test_db_url_bi_prints_the_read_only_url(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("SOLEFLIPPER_BI_ROLE", raising=False)
     assert main(["db-url", "--bi"]) == 0
     assert capsys.readouterr().out == "postgresql://soleflipper_bi:s3cret@127.0.0.1:5432/wh\n"
+
+
+def test_dbt_grants_select_on_every_mart_and_seed_to_the_bi_role_and_nothing_else():
+    from soleflipper.bi.dashboards import load_manifest
+
+    grants = {}
+    for node in load_manifest()["nodes"].values():
+        if node["resource_type"] in ("model", "seed"):
+            grants.setdefault(node["schema"], set()).add(repr(node["config"].get("grants")))
+    assert grants == {
+        "staging": {"{}"},
+        **{schema: {"{'select': ['soleflipper_bi']}"} for schema in MART_SCHEMAS},
+    }
