@@ -27,7 +27,7 @@ from assets.ebay_sync import (
 )
 from assets.stockx_sync import SyncResult
 from pipelines.automation import API_RETRY_POLICY, transient_only
-from pipelines.jobs import FORECAST_AND_PRICING_ASSETS, WAREHOUSE_BUILD
+from pipelines.jobs import FORECAST_AND_PRICING_ASSETS, METABASE_ASSETS, WAREHOUSE_BUILD
 from resources.ebay import EbayResource, ebay_enabled
 from resources.warehouse import WarehouseResource
 from soleflipper.formats import load_format
@@ -115,7 +115,7 @@ EBAY_API_ASSETS = dg.AssetSelection.tag(*API_TAG)
 
 ebay_job = dg.define_asset_job(
     name="sync_ebay",
-    selection=EBAY_API_ASSETS | (EBAY_API_ASSETS.downstream() - FORECAST_AND_PRICING_ASSETS),
+    selection=EBAY_API_ASSETS | (EBAY_API_ASSETS.downstream() - FORECAST_AND_PRICING_ASSETS - METABASE_ASSETS),
     description="Sync eBay orders and Finances transactions (fees, payouts) and rebuild the warehouse "
                 "models downstream.",
     tags=WAREHOUSE_BUILD,

@@ -140,6 +140,18 @@ def test_429_and_5xx_are_retried_with_retry_after(sim, client):
     assert client._sleep[0] == 3 and len(client._sleep) == 2
 
 
+def test_an_exhausted_daily_quota_fails_with_ebays_message_after_bounded_retries(sim, client):
+    sim.configure(daily_quota=1)
+    try:
+        with pytest.raises(ApiError) as caught:
+            list(client.iter_orders(SINCE, limit=5))
+    finally:
+        sim.configure(daily_quota=15_000)
+    assert caught.value.status == 429 and "errorId 2001" in str(caught.value)
+    assert len(_paths(sim, ORDERS_PATH)) == 1 + client.max_attempts  # page 1, then page 2 tried 5 times
+    assert len(client._sleep) == client.max_attempts - 1
+
+
 def test_resource_from_env_and_enabled():
     assert ebay_enabled({"SOLEFLIPPER_EBAY_CLIENT_ID": "x"}) and not ebay_enabled({})
     resource = EbayResource.from_env("postgresql://db", {"SOLEFLIPPER_EBAY_FINANCES_URL": "http://localhost:1"})
