@@ -152,6 +152,28 @@ def test_an_exhausted_daily_quota_fails_with_ebays_message_after_bounded_retries
     assert len(client._sleep) == client.max_attempts - 1
 
 
+def test_sign_in_by_authorization_code_stores_the_refresh_token_used_later(sim, database_url):
+    sim.reset()
+    sim.clock.set(SEED_NOW)
+    store = TokenStore(database_url, new_key())
+    options = dict(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET, api_url=sim.api_url,
+                   finances_url=sim.finances_url, auth_url=sim.auth_url, token_store=store, clock=sim.clock.now,
+                   sleep=Sleeps(), requests_per_second=None)
+    with EbayClient(**options, redirect_uri="SoleFlipper-RuName") as first:
+        code = sim.issue_code()
+        first.exchange_code(code)
+        with pytest.raises(AuthError, match="authorization code"):
+            first.exchange_code(code)  # single-use
+    stored = store.load("ebay")
+    assert stored["refresh_token"].startswith("v^1.1#i^1#r^1#sim-")
+    sim.expire_tokens()
+    with EbayClient(**options) as later:  # no refresh token configured: the stored one is used
+        assert sum(len(p) for p in later.iter_orders(SINCE)) == 12
+        assert later.refreshes == 1
+    refresh = [r for r in _paths(sim, TOKEN_PATH) if r.form().get("grant_type") == "refresh_token"]
+    assert [r.form()["refresh_token"] for r in refresh] == [stored["refresh_token"]]
+
+
 def test_resource_from_env_and_enabled():
     assert ebay_enabled({"SOLEFLIPPER_EBAY_CLIENT_ID": "x"}) and not ebay_enabled({})
     resource = EbayResource.from_env("postgresql://db", {"SOLEFLIPPER_EBAY_FINANCES_URL": "http://localhost:1"})
