@@ -107,54 +107,95 @@ def verifier_matches(verifier: str, password: str) -> bool:
     return hmac.compare_digest(expected, verifier)
 
 
+def _stored_verifier(conn: psycopg.Connection, role: str) -> tuple[bool, str | None]:
+    """(readable, the role's stored password verifier): pg_authid is for superusers only."""
+    try:
+        with conn.transaction():
+            row = conn.execute("select rolpassword from pg_authid where rolname = %s", (role,)).fetchone()
+    except errors.InsufficientPrivilege:
+        return False, None
+    return True, row[0] if row else None
+
+
 def ensure_bi_role(conn: psycopg.Connection, role: str | None = None, password: str | None = None) -> None:
     """Create or update the read-only BI role in the database of ``conn``; idempotent.
 
     The role: LOGIN (with ``password`` when given), no other attribute, read-only sessions,
     CONNECT on this database, USAGE + SELECT (now and for relations created later by this
-    user) on the mart schemas that exist, and no privilege on any other schema or the tables in
-    it; PUBLIC loses its privileges on those schemas too, including what PostgreSQL grants it
-    on schema public by default (USAGE, and CREATE before 15). Needs CREATEROLE (or superuser) and ownership of the schemas; runs in the caller's
-    transaction (commit it)."""
+    user) on the mart schemas that exist, and no privilege on any other schema or what is in it;
+    PUBLIC loses its privileges on those schemas too, including what PostgreSQL grants it on
+    schema public by default (USAGE, and CREATE before 15). Needs CREATEROLE (or superuser) and
+    ownership of the schemas; runs in the caller's transaction (commit it).
+
+    Only what differs is changed: every CLI command calls this, and catalog rows written by
+    concurrent sessions (another command, a dbt build) can collide ("tuple concurrently
+    updated"), so a setup that is in place writes nothing."""
     role = role or bi_role_name()
     ident = sql.Identifier(role)
     attributes = sql.SQL("login nosuperuser nocreatedb nocreaterole noreplication nobypassrls")
+    with_password = attributes
     if password is not None:
         # A verifier, never the password: the statement may end up in the server log.
-        attributes = sql.SQL("{} password {}").format(attributes, sql.Literal(scram_verifier(password)))
-    exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
-    if not exists:
+        with_password = sql.SQL("{} password {}").format(attributes, sql.Literal(scram_verifier(password)))
+    state_query = (
+        "select rolcanlogin and not (rolsuper or rolcreatedb or rolcreaterole or rolreplication or rolbypassrls),"
+        " coalesce(rolconfig, '{}') from pg_roles where rolname = %s")
+    state = conn.execute(state_query, (role,)).fetchone()
+    if state is None:
         try:
             with conn.transaction():
-                conn.execute(sql.SQL("create role {} {}").format(ident, attributes))
+                conn.execute(sql.SQL("create role {} {}").format(ident, with_password))
             log.info("Created the read-only BI role %s", role)
         except (errors.DuplicateObject, errors.UniqueViolation):
-            exists = True  # created concurrently (a dbt hook, another process): update it below
-    if exists:
-        conn.execute(sql.SQL("alter role {} {}").format(ident, attributes))
-    conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(ident))
+            pass  # created concurrently (a dbt hook, another process): updated below
+        state = conn.execute(state_query, (role,)).fetchone()
+    attributes_ok, config = state
+    readable, verifier = _stored_verifier(conn, role)
+    password_ok = password is None or (readable and verifier is not None and verifier_matches(verifier, password))
+    if not attributes_ok or not password_ok:
+        conn.execute(sql.SQL("alter role {} {}").format(ident, attributes if password_ok else with_password))
+    if "default_transaction_read_only=on" not in config:
+        conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(ident))
     # No inherited privileges either (pg_read_all_data and the like would open raw and ops).
     for (granted,) in conn.execute(
             "select m.roleid::regrole::text from pg_auth_members as m where m.member = %s::regrole", (role,)):
         conn.execute(sql.SQL("revoke {} from {}").format(sql.SQL(granted), ident))
     dbname = conn.execute("select current_database()").fetchone()[0]
-    conn.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(dbname), ident))
-    schemas = [name for (name,) in conn.execute(
-        "select nspname from pg_namespace where nspname not like 'pg\\_%' and nspname <> 'information_schema'"
-        " order by nspname")]
-    for schema in schemas:
+    if not conn.execute("select has_database_privilege(%s, current_database(), 'CONNECT')", (role,)).fetchone()[0]:
+        conn.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(dbname), ident))
+    schemas = conn.execute(
+        "select n.nspname,"
+        "  has_schema_privilege(%(role)s, n.oid, 'USAGE') or has_schema_privilege(%(role)s, n.oid, 'CREATE'),"
+        "  exists (select from pg_default_acl as d, aclexplode(d.defaclacl) as a"
+        "          where d.defaclrole = current_user::regrole and d.defaclnamespace = n.oid"
+        "            and d.defaclobjtype = 'r' and a.grantee = %(role)s::regrole and a.privilege_type = 'SELECT'),"
+        "  exists (select from pg_class as c, aclexplode(c.relacl) as a"
+        "          where c.relnamespace = n.oid and a.grantee = %(role)s::regrole)"
+        "  or exists (select from pg_proc as f, aclexplode(f.proacl) as a"
+        "             where f.pronamespace = n.oid and a.grantee = %(role)s::regrole)"
+        " from pg_namespace as n where n.nspname not like 'pg\\_%%' and n.nspname <> 'information_schema'"
+        " order by 1", {"role": role}).fetchall()
+    for schema, usable, default_select, has_acl in schemas:
         name = sql.Identifier(schema)
         if schema in MART_SCHEMAS:
-            conn.execute(sql.SQL("grant usage on schema {} to {}").format(name, ident))
-            conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(name, ident))
-            conn.execute(sql.SQL("alter default privileges in schema {} grant select on tables to {}")
-                         .format(name, ident))
+            if not usable:
+                conn.execute(sql.SQL("grant usage on schema {} to {}").format(name, ident))
+            missing = conn.execute(
+                "select c.oid::regclass::text from pg_class as c where c.relnamespace = %s::regnamespace"
+                " and c.relkind in ('r', 'p', 'v', 'm', 'f') and not has_table_privilege(%s, c.oid, 'SELECT')"
+                " order by 1", (schema, role)).fetchall()
+            for (relation,) in missing:  # regclass text: already quoted and schema-qualified
+                conn.execute(sql.SQL("grant select on {} to {}").format(sql.SQL(relation), ident))
+            if not default_select:
+                conn.execute(sql.SQL("alter default privileges in schema {} grant select on tables to {}")
+                             .format(name, ident))
         else:
-            # PUBLIC too: a grant to PUBLIC would reach the BI role as well.
-            conn.execute(sql.SQL("revoke all on schema {} from public, {}").format(name, ident))
-            conn.execute(sql.SQL("revoke all on all tables in schema {} from {}").format(name, ident))
-            conn.execute(sql.SQL("revoke all on all sequences in schema {} from {}").format(name, ident))
-            conn.execute(sql.SQL("revoke all on all functions in schema {} from {}").format(name, ident))
+            if usable:  # PUBLIC too: a grant to PUBLIC reaches the BI role as well
+                conn.execute(sql.SQL("revoke all on schema {} from public, {}").format(name, ident))
+            if has_acl:
+                conn.execute(sql.SQL("revoke all on all tables in schema {} from {}").format(name, ident))
+                conn.execute(sql.SQL("revoke all on all sequences in schema {} from {}").format(name, ident))
+                conn.execute(sql.SQL("revoke all on all functions in schema {} from {}").format(name, ident))
 
 
 def setup_bi_role(conn: psycopg.Connection, settings: Settings) -> bool:

@@ -94,6 +94,16 @@ def test_the_bi_role_reads_the_marts_only_and_keeps_its_grants_through_dbt_rebui
             " where a.rolname = %s", (role,)).fetchone()
         assert login and verifier_matches(verifier, PASSWORD) and not verifier_matches(verifier, "other")
         assert config == ["default_transaction_read_only=on"]
+        # a second setup, with everything in place, writes no catalog row (no collisions between
+        # concurrent CLI commands): the role, its settings, schemas, relations, default privileges
+        written = ("select array[(select xmin::text from pg_authid where rolname = %(r)s),"
+                   " (select string_agg(xmin::text, ',') from pg_db_role_setting),"
+                   " (select string_agg(xmin::text, ',' order by oid) from pg_namespace),"
+                   " (select string_agg(xmin::text, ',' order by oid) from pg_class),"
+                   " (select string_agg(xmin::text, ',' order by oid) from pg_default_acl)]")
+        before = owner.execute(written, {"r": role}).fetchone()
+        ensure_bi_role(owner, role, PASSWORD)
+        assert owner.execute(written, {"r": role}).fetchone() == before
         relations = all_relations(owner)
         readable = privileges(owner, role)
         assert {"raw", "ops", "staging", *MART_SCHEMAS} <= set(relations)
