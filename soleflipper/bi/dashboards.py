@@ -436,7 +436,7 @@ def _check_card(card: Card, relations: Mapping[tuple[str, str], frozenset[str]])
             return None
         return frozenset(name.lower() for name in query.named_selects)
 
-    def columns_of(src: Any, label: str) -> frozenset[str] | None:
+    def columns_of(src: Any) -> frozenset[str] | None:
         if isinstance(src, exp.Table):
             if not isinstance(src.this, exp.Identifier):
                 return None  # a table function (generate_series, unnest): not a relation
@@ -448,9 +448,8 @@ def _check_card(card: Card, relations: Mapping[tuple[str, str], frozenset[str]])
         return None
 
     for scope in traverse_scope(tree):
-        sources = {name.lower(): src for name, src in scope.sources.items()}
-        for name, src in sources.items():
-            columns_of(src, name)  # every table must exist, even when no column of it is named
+        for src in scope.sources.values():
+            columns_of(src)  # every table must exist, even when no column of it is named
         aliases = frozenset(
             s.alias.lower() for s in getattr(scope.expression, "selects", []) if isinstance(s, exp.Alias))
 
@@ -476,7 +475,7 @@ def _check_card(card: Card, relations: Mapping[tuple[str, str], frozenset[str]])
                                "table must appear unaliased; an aliased table is referenced by its alias)")
                 if isinstance(src, exp.Table) and col.db and src.db.lower() != col.db.lower():
                     raise fail(f"column {col.db}.{col.table}.{col.name}: FROM has {src.db}.{src.name}")
-                known = columns_of(src, table)
+                known = columns_of(src)
                 if known is not None and name not in known:
                     label = f"{src.db}.{src.name}" if isinstance(src, exp.Table) else table
                     raise fail(f"column {label.lower()}.{name} does not exist (known: {_known(known)})")
@@ -490,7 +489,7 @@ def _check_card(card: Card, relations: Mapping[tuple[str, str], frozenset[str]])
             while current is not None:
                 for src_name, src in current.sources.items():
                     label = f"{src.db}.{src.name}".lower() if isinstance(src, exp.Table) else src_name.lower()
-                    candidates.append((label, columns_of(src, src_name)))
+                    candidates.append((label, columns_of(src)))
                 current = current.parent
             if any(known is None or name in known for _, known in candidates):
                 continue
