@@ -202,7 +202,7 @@ ebay_api as (
         1 as source_precedence,
         'ebay' as platform,
         orders.order_id as order_number,
-        orders.legacy_item_id as order_line,
+        orders.order_line,
         orders.sold_at,
         fees.paid_out_at,
         orders.item_title as item_name,

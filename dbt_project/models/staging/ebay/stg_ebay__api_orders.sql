@@ -28,7 +28,9 @@ lines as (
         latest.*,
         line.item as line_item,
         line.position as line_position,
-        jsonb_array_length(latest.line_items) as lines_in_order
+        jsonb_array_length(latest.line_items) as lines_in_order,
+        -- two sizes of one multi-variation listing are two lines with the same item number
+        count(*) over (partition by latest.order_id, line.item ->> 'legacyItemId') as lines_of_item
     from latest
     cross join
         lateral jsonb_array_elements(
@@ -73,6 +75,13 @@ renamed as (
         order_id,
         line_item ->> 'lineItemId' as line_item_id,
         legacy_item_id,
+        -- The order line as the Orders report names it (its item number), unless the order has
+        -- several lines of one listing (variations): then the line item id makes it unique.
+        case
+            when lines_of_item = 1 then legacy_item_id
+            else legacy_item_id || ':' || (line_item ->> 'lineItemId')
+        end as order_line,
+        line_item ->> 'legacyVariationId' as legacy_variation_id,
         legacy_order_id,
         line_position::integer as line_position,
         lines_in_order::integer as lines_in_order,
