@@ -48,12 +48,16 @@ def _client(sim, url: str) -> EbayClient:
 
 
 def _line_fees(order: dict) -> list[tuple[str, Decimal, Decimal]]:
-    """(legacy item id, fees, payout) per line, straight from the simulator's fee rule."""
+    """(order line, fees, payout) per line, straight from the simulator's fee rule. The order line is
+    the item number, plus the line item id when one listing (two sizes) has several lines."""
+    items = [line["legacyItemId"] for line in order["lineItems"]]
     out = []
     for index, line in enumerate(order["lineItems"]):
         basis = Decimal(line["total"]["value"])
         fee = (basis * Decimal("0.129")).quantize(Decimal("0.01")) + (Decimal("0.35") if index == 0 else 0)
-        out.append((line["legacyItemId"], fee, basis - fee))
+        name = line["legacyItemId"] if items.count(line["legacyItemId"]) == 1 else \
+            f"{line['legacyItemId']}:{line['lineItemId']}"
+        out.append((name, fee, basis - fee))
     return out
 
 
@@ -77,6 +81,8 @@ def _csv_report_line(conn, order: dict) -> None:
 
 def test_payout_after_the_order_attaches_fees_once_and_reaches_every_mart(sim, database_copy, tmp_path: Path):
     url, _ = database_copy("demo_warehouse", build_demo_warehouse)
+    # two sizes of one multi-variation listing in one order: two sales
+    sim.add_order(SEED_NOW - timedelta(days=20), [0, 0], with_transaction=True)
     orders = sorted(sim.world.orders, key=lambda o: o["creationDate"])
     pending, newest = orders[-2], orders[-1]  # the two newest orders: no Finances transaction yet
     paid = orders[0]
@@ -88,7 +94,7 @@ def test_payout_after_the_order_attaches_fees_once_and_reaches_every_mart(sim, d
 
         first, orders_cursor = sync_orders(client, conn, since=None, now=SEED_NOW, overlap=OVERLAP)
         txns, cursor, _ = sync_transactions(client, conn, since=None, now=SEED_NOW, overlap=OVERLAP)
-        assert first.totals()["rows_loaded"] == 12 and txns.totals()["rows_loaded"] == 9
+        assert first.totals()["rows_loaded"] == 13 and txns.totals()["rows_loaded"] == 10
         (line, fee, payout), = _line_fees(pending)
         assert (fee, payout) == (Decimal("13.51"), Decimal("88.48"))
         assert _sale(conn, pending["orderId"]) == [("ebay_api", line, Decimal("101.99"), None, None, False)]
@@ -118,7 +124,7 @@ def test_payout_after_the_order_attaches_fees_once_and_reaches_every_mart(sim, d
         assert start4 == cursor3 - OVERLAP
         assert (fourth.totals()["rows_loaded"], fourth.totals()["rows_duplicate"]) == (0, 1)
         assert conn.execute("select count(*), count(distinct transaction_id) from raw.ebay_api_transactions"
-                            ).fetchone() == (11, 11)
+                            ).fetchone() == (12, 12)
         conn.commit()
 
     # Only the models between the eBay staging views and the marts asserted below (time budget).
@@ -133,16 +139,16 @@ def test_payout_after_the_order_attaches_fees_once_and_reaches_every_mart(sim, d
         sales = conn.execute(
             "select order_number, order_line, source_system, seller_fee_amount, payout_amount, total_fees_amount"
             " from transactions.fct_sales where platform = 'ebay'").fetchall()
-        assert len(sales) == len(expected) == 12
+        assert len(sales) == len(expected) == 14
         assert {(s[0], s[1]): (s[3], s[4]) for s in sales} == expected
         assert {s[2] for s in sales} == {"ebay_api"}  # the report line of `paid` is the same sale
         assert all(s[5] == s[3] for s in sales)  # gross - payout is exactly eBay's fees
         units = conn.execute("select count(*), sum(fees_home), sum(payout_home) from finance.fct_unit_economics"
                              " where platform = 'ebay'").fetchone()
-        assert units == (12, fees, payouts)
+        assert units == (14, fees, payouts)
         platform = conn.execute("select units_sold, fees_home from analytics.mv_platform_performance"
                                 " where platform = 'ebay'").fetchone()
-        assert platform == (12, fees)
+        assert platform == (14, fees)
         unmatched = conn.execute("select count(*) from products.unmatched_items where source = 'ebay_api_orders'"
                                  " and reason = 'no style code'").fetchone()[0]
         assert unmatched == 0  # every line: style code from its SKU or the reviewed mapping
