@@ -18,9 +18,12 @@ variable                                 default           what runs
 ``SOLEFLIPPER_STOCKX_DAILY_CRON``        ``0 5 * * *``     ``sync_stockx``: sales reports, orders, catalog, market data
 ``SOLEFLIPPER_NOTION_SYNC_CRON``         ``*/15 * * * *``  Notion, incremental (pages edited since the cursor)
 ``SOLEFLIPPER_NOTION_RECONCILE_CRON``    ``0 1 * * *``     Notion, full refresh (the nightly reconciliation)
+``SOLEFLIPPER_EBAY_SYNC_CRON``           ``20 */4 * * *``  ``sync_ebay``: eBay orders and Finances transactions, models downstream
+``SOLEFLIPPER_ALIAS_SYNC_CRON``          ``40 */4 * * *``  ``sync_alias``: Alias orders and listings, models downstream
 =======================================  ================  ====================================================================
 
-StockX and Notion schedules exist only when the source is configured (pipelines/definitions.py).
+StockX, Notion, eBay and Alias schedules exist only when the source is configured
+(pipelines/definitions.py).
 
 No overlap. Every schedule is built by :func:`guarded_schedule`: at each tick it looks at the runs
 that are queued or running, and skips the tick (a ``SkipReason`` naming the run) when one of them
@@ -91,6 +94,10 @@ NOTION_SYNC_CRON = CronSetting("notion_sync", "SOLEFLIPPER_NOTION_SYNC_CRON", "*
                                "every 15 minutes")
 NOTION_RECONCILE_CRON = CronSetting("notion_reconcile", "SOLEFLIPPER_NOTION_RECONCILE_CRON", "0 1 * * *",
                                     "every day at 01:00 UTC")
+EBAY_SYNC_CRON = CronSetting("ebay_sync", "SOLEFLIPPER_EBAY_SYNC_CRON", "20 */4 * * *",
+                             "every 4 hours (at 20 past)")
+ALIAS_SYNC_CRON = CronSetting("alias_sync", "SOLEFLIPPER_ALIAS_SYNC_CRON", "40 */4 * * *",
+                              "every 4 hours (at 40 past)")
 
 
 def forecast_pricing_cron(environ: Mapping[str, str] | None = None) -> str:

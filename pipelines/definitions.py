@@ -19,6 +19,8 @@ from assets.pricing import pricing_assets, pricing_checks
 from assets.stockx import stockx_assets, stockx_enabled, stockx_jobs
 from pipelines.jobs import everything_job, file_import_job, forecast_and_price_job
 from pipelines.schedules import (
+    alias_schedules,
+    ebay_schedules,
     forecast_pricing_automation_sensor,
     kpi_view_automation_sensor,
     notion_changes_sensor,
@@ -95,7 +97,8 @@ defs = dg.Definitions(
     # Every schedule skips a tick while a run touching its assets is queued or running; crons from
     # SOLEFLIPPER_*_CRON (pipelines/automation.py lists them with their defaults).
     schedules=[*refresh_schedules(), source_freshness_daily, warehouse_build_schedule(),
-               *(stockx_schedules() if STOCKX else []), *(notion_schedules() if NOTION else [])],
+               *(stockx_schedules() if STOCKX else []), *(notion_schedules() if NOTION else []),
+               *(ebay_schedules() if EBAY else []), *(alias_schedules() if ALIAS else [])],
     sensors=[
         *(build_import_folder_sensor(name, job) for name, job in file_import_jobs.items()),
         kpi_view_automation_sensor,

@@ -1,5 +1,5 @@
 """Schedules and automation sensors: KPI view refresh cadences (issue 5, point 3), the nightly warehouse
-build, the StockX and Notion syncs, and the daily forecasts and pricing (issue 7, point 1).
+build, the StockX, Notion, eBay and Alias syncs, and the daily forecasts and pricing (issue 7, point 1).
 
 Every KPI view declares how often Metabase needs it fresh in its dbt YAML
 (``config.meta.refresh_cadence: hourly | daily | weekly``). Each cadence is one job that selects
@@ -30,6 +30,8 @@ from dagster_dbt import build_dbt_asset_selection
 
 from assets.dbt import KPI_VIEWS_DBT_SELECT, warehouse_dbt_models
 from pipelines.automation import (
+    ALIAS_SYNC_CRON,
+    EBAY_SYNC_CRON,
     NOTION_RECONCILE_CRON,
     NOTION_SYNC_CRON,
     STOCKX_DAILY_CRON,
@@ -159,6 +161,24 @@ def notion_schedules(environ: Mapping[str, str] | None = None) -> list[dg.Schedu
                          environ=environ, description="Every Notion page again: changed rollups and formulas "
                                                       "get a version, deleted pages a tombstone."),
     ]
+
+
+def ebay_schedules(environ: Mapping[str, str] | None = None) -> list[dg.ScheduleDefinition]:
+    """Orders and Finances transactions (one multi-asset, incremental with an overlap) every 4 h."""
+    from assets.ebay import ebay_job
+
+    return [guarded_schedule(name="sync_ebay_schedule", job=ebay_job, setting=EBAY_SYNC_CRON, environ=environ,
+                             description="eBay orders and Finances transactions since the cursors, and the "
+                                         "models downstream.")]
+
+
+def alias_schedules(environ: Mapping[str, str] | None = None) -> list[dg.ScheduleDefinition]:
+    """Orders (incremental) and listings every 4 h."""
+    from assets.alias import alias_job
+
+    return [guarded_schedule(name="sync_alias_schedule", job=alias_job, setting=ALIAS_SYNC_CRON, environ=environ,
+                             description="Alias orders since the cursor, the current listings, and the models "
+                                         "downstream.")]
 
 
 # Materialization metadata of the Notion assets that counts rows a sync added to its raw table.

@@ -24,13 +24,19 @@ import yaml
 from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
+from assets.alias import LISTINGS_KEY as ALIAS_LISTINGS_KEY
+from assets.alias import alias_assets, alias_jobs, alias_listings, alias_orders
 from assets.dbt import warehouse_dbt_models
+from assets.ebay import ORDERS_KEY as EBAY_ORDERS_KEY
+from assets.ebay import ebay_api_sync, ebay_assets, ebay_jobs
 from assets.forecasting import DEMAND_FORECASTS, FORECAST_ACCURACY, forecasting_assets
 from assets.notion import notion_assets, notion_purchases, notion_sales
 from assets.pricing import PRICING_BACKTEST, PRICING_RECOMMENDATIONS, pricing_assets
 from assets.stockx import ORDERS_KEY, stockx_assets, stockx_catalog, stockx_market_data, stockx_orders
 from pipelines.automation import (
+    ALIAS_SYNC_CRON,
     API_RETRY_POLICY,
+    EBAY_SYNC_CRON,
     FORECAST_PRICING_CRON,
     NOTION_RECONCILE_CRON,
     NOTION_SYNC_CRON,
@@ -48,12 +54,15 @@ from pipelines.automation import (
 from pipelines.definitions import defs
 from pipelines.jobs import WAREHOUSE_BUILD
 from pipelines.schedules import (
+    alias_schedules,
+    ebay_schedules,
     notion_changes_sensor,
     notion_schedules,
     refresh_schedules,
     stockx_schedules,
     warehouse_build_schedule,
 )
+from resources.alias.client import AliasApiError, AliasAuthError, AliasScopeError
 from resources.api_budget import BudgetExhausted
 from resources.http_client import ApiConnectionError, ApiError, AuthError, MalformedResponse
 from soleflipper.settings import PROJECT_ROOT
@@ -65,6 +74,8 @@ SETTINGS = {
     STOCKX_DAILY_CRON: "0 5 * * *",
     NOTION_SYNC_CRON: "*/15 * * * *",
     NOTION_RECONCILE_CRON: "0 1 * * *",
+    EBAY_SYNC_CRON: "20 */4 * * *",
+    ALIAS_SYNC_CRON: "40 */4 * * *",
 }
 FORECAST_AND_PRICING = {DEMAND_FORECASTS, FORECAST_ACCURACY, PRICING_RECOMMENDATIONS, PRICING_BACKTEST}
 
@@ -94,8 +105,10 @@ def test_forecasts_follow_the_build_cron_unless_set_themselves():
 
 
 def test_source_schedules_read_their_crons_and_run_by_default():
-    environ = {STOCKX_ORDERS_CRON.env: "0 */2 * * *", NOTION_SYNC_CRON.env: "*/5 * * * *"}
+    environ = {STOCKX_ORDERS_CRON.env: "0 */2 * * *", NOTION_SYNC_CRON.env: "*/5 * * * *",
+               EBAY_SYNC_CRON.env: "10 */2 * * *"}
     by_name = {s.name: s for s in [*stockx_schedules(environ), *notion_schedules(environ),
+                                   *ebay_schedules(environ), *alias_schedules(environ),
                                    warehouse_build_schedule(environ)]}
     expected = {
         "sync_stockx_orders_schedule": ("sync_stockx_orders", "0 */2 * * *"),
@@ -104,6 +117,8 @@ def test_source_schedules_read_their_crons_and_run_by_default():
         "sync_notion_schedule": ("sync_notion", "*/5 * * * *"),
         "reconcile_notion_schedule": ("reconcile_notion", "0 1 * * *"),
         "build_warehouse_nightly": ("build_warehouse", "30 3 * * *"),
+        "sync_ebay_schedule": ("sync_ebay", "10 */2 * * *"),
+        "sync_alias_schedule": ("sync_alias", "40 */4 * * *"),
     }
     assert {name: (s.job_name, s.cron_schedule) for name, s in by_name.items()} == expected
     for schedule in by_name.values():
@@ -111,6 +126,12 @@ def test_source_schedules_read_their_crons_and_run_by_default():
         assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert "from SOLEFLIPPER_STOCKX_ORDERS_CRON" in by_name["sync_stockx_orders_schedule"].description
     assert "(default)" in by_name["sync_stockx_market_data_schedule"].description
+    assert "from SOLEFLIPPER_EBAY_SYNC_CRON" in by_name["sync_ebay_schedule"].description
+    assert "(default). Set SOLEFLIPPER_ALIAS_SYNC_CRON" in by_name["sync_alias_schedule"].description
+    with pytest.raises(CronError, match=r"SOLEFLIPPER_EBAY_SYNC_CRON='every 4h' is not a cron expression"):
+        ebay_schedules({EBAY_SYNC_CRON.env: "every 4h"})
+    with pytest.raises(CronError, match=r"SOLEFLIPPER_ALIAS_SYNC_CRON='\* \* \*' is not a cron expression"):
+        alias_schedules({ALIAS_SYNC_CRON.env: "* * *"})
 
 
 def _automation_in_a_fresh_process(env: dict[str, str]) -> set[str]:
@@ -118,7 +139,8 @@ def _automation_in_a_fresh_process(env: dict[str, str]) -> set[str]:
     code = ("from pipelines.definitions import defs; print(' '.join(sorted(s.name for s in [*defs.schedules, "
             "*defs.sensors] if not s.name.endswith('_import_folder'))))")
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("SOLEFLIPPER_STOCKX_API_KEY", "SOLEFLIPPER_NOTION_TOKEN")}
+             if k not in ("SOLEFLIPPER_STOCKX_API_KEY", "SOLEFLIPPER_NOTION_TOKEN", "SOLEFLIPPER_EBAY_CLIENT_ID",
+                          "SOLEFLIPPER_ALIAS_TOKEN")}
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env={**clean, **env}, cwd=PROJECT_ROOT,
                          capture_output=True, text=True, check=True)
     return set(out.stdout.split())
@@ -130,25 +152,29 @@ def test_source_schedules_are_wired_only_when_the_source_is_configured():
               "kpi_views_after_facts_change", "forecasts_and_pricing_daily"}
     stockx = {"sync_stockx_orders_schedule", "sync_stockx_market_data_schedule", "sync_stockx_daily"}
     notion = {"sync_notion_schedule", "reconcile_notion_schedule", "build_after_notion_changes"}
+    ebay, alias = {"sync_ebay_schedule"}, {"sync_alias_schedule"}
     found = _automation_in_a_fresh_process({})
-    assert always <= found and not found & (stockx | notion)
-    found = _automation_in_a_fresh_process({"SOLEFLIPPER_STOCKX_API_KEY": "k", "SOLEFLIPPER_NOTION_TOKEN": "t"})
-    assert always | stockx | notion <= found
+    assert always <= found and not found & (stockx | notion | ebay | alias)
+    found = _automation_in_a_fresh_process({"SOLEFLIPPER_STOCKX_API_KEY": "k", "SOLEFLIPPER_NOTION_TOKEN": "t",
+                                            "SOLEFLIPPER_EBAY_CLIENT_ID": "c", "SOLEFLIPPER_ALIAS_TOKEN": "t"})
+    assert always | stockx | notion | ebay | alias <= found
 
 
 # --------------------------------------------------------------------------- schedules never overlap
 
 
 def _source_defs() -> dg.Definitions:
-    """The code location with StockX and Notion configured (resources are not needed to evaluate)."""
+    """The code location with StockX, Notion, eBay and Alias configured (resources are not needed to
+    evaluate)."""
     return dg.Definitions(
-        assets=[*defs.assets, *stockx_assets, *notion_assets],
+        assets=[*defs.assets, *stockx_assets, *notion_assets, *ebay_assets, *alias_assets],
         asset_checks=list(defs.asset_checks or []),
-        jobs=defs.jobs,
-        schedules=[*refresh_schedules(), warehouse_build_schedule(), *stockx_schedules(), *notion_schedules()],
+        jobs=[*defs.jobs, *ebay_jobs, *alias_jobs],
+        schedules=[*refresh_schedules(), warehouse_build_schedule(), *stockx_schedules(), *notion_schedules(),
+                   *ebay_schedules(), *alias_schedules()],
         sensors=[notion_changes_sensor()],
         resources={key: dg.ResourceDefinition.none_resource()
-                   for key in ("warehouse", "dbt", "imports", "stockx", "notion")},
+                   for key in ("warehouse", "dbt", "imports", "stockx", "notion", "ebay", "alias")},
     )
 
 
@@ -207,6 +233,28 @@ def test_a_schedule_skips_while_another_job_materializes_one_of_its_assets():
         # ... and a KPI view refreshed by an import blocks that view's cadence.
         _add_run(instance, "import_stockx_sales_report", dg.DagsterRunStatus.STARTED)
         assert _tick("refresh_kpi_views_hourly_schedule", instance).run_requests == []
+
+
+@pytest.mark.parametrize(("schedule", "job", "raw_key"), [
+    ("sync_ebay_schedule", "sync_ebay", EBAY_ORDERS_KEY),
+    ("sync_alias_schedule", "sync_alias", ALIAS_LISTINGS_KEY),
+])
+def test_ebay_and_alias_schedules_skip_while_their_assets_are_in_flight_and_else_ask_for_one_run(schedule, job,
+                                                                                                raw_key):
+    with dg.instance_for_test() as instance:
+        [request] = _tick(schedule, instance).run_requests
+        assert request.partition_key is None  # not partitioned: the assets' cursors decide the window
+        _add_run(instance, job, dg.DagsterRunStatus.SUCCESS)
+        assert len(_tick(schedule, instance).run_requests) == 1
+        run = _add_run(instance, job, dg.DagsterRunStatus.STARTED)
+        result = _tick(schedule, instance)
+        assert result.run_requests == []
+        assert run.run_id in result.skip_message and "a run of this job" in result.skip_message
+    with dg.instance_for_test() as instance:
+        # The raw asset materialized from the UI blocks the whole sync.
+        run = _add_run(instance, "__ASSET_JOB", dg.DagsterRunStatus.QUEUED, {raw_key})
+        result = _tick(schedule, instance)
+        assert result.run_requests == [] and run.run_id in result.skip_message
 
 
 def test_a_run_of_other_assets_does_not_block():
@@ -358,7 +406,8 @@ def _retry_policy(assets_def: dg.AssetsDefinition) -> dg.RetryPolicy | None:
 
 
 def test_only_api_assets_retry_twice_with_exponential_backoff_and_jitter():
-    api = [stockx_orders, stockx_catalog, stockx_market_data, notion_purchases, notion_sales]
+    api = [stockx_orders, stockx_catalog, stockx_market_data, notion_purchases, notion_sales, ebay_api_sync,
+           alias_orders, alias_listings]
     for assets_def in api:
         assert _retry_policy(assets_def) == API_RETRY_POLICY
     assert API_RETRY_POLICY.max_retries == 2
@@ -389,6 +438,9 @@ def test_run_retries_stay_disabled_in_the_instance():
     (ApiError(404, "no such product"), False),
     (BudgetExhausted("stockx", 25_000, 25_000, datetime(2026, 12, 8, tzinfo=UTC)), False),
     (KeyError("orderNumber"), False),
+    (AliasApiError(503, "unavailable"), True),
+    (AliasAuthError(401, "token revoked"), False),
+    (AliasScopeError(403, "missing scope"), False),
     (None, False),
 ])
 def test_which_errors_are_transient(exc, transient):
