@@ -237,6 +237,19 @@ def _demo_banner(demo) -> None:
         _out(f"Notion: demo simulator on {demo.notion_api_url} (no SOLEFLIPPER_NOTION_TOKEN set)")
     elif demo is not None and demo.notion_note:
         _out(f"Notion: {demo.notion_note}")
+    if demo is None:
+        return
+    # The other simulated services: one line each, what runs or why nothing was started.
+    for name, url, note, why in (
+        ("eBay", demo.ebay_api_url, demo.ebay_note, "no SOLEFLIPPER_EBAY_CLIENT_ID set"),
+        ("Alias", demo.alias_api_url, demo.alias_note, "no SOLEFLIPPER_ALIAS_TOKEN set"),
+        ("Metabase", demo.metabase_url, demo.metabase_note,
+         "no SOLEFLIPPER_METABASE_URL set; the run provisions the four dashboards on it"),
+    ):
+        if url:
+            _out(f"{name}: demo simulator on {url} ({why})")
+        elif note:
+            _out(f"{name}: {note}")
 
 
 def _redacted(settings: Settings) -> str:

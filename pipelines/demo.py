@@ -118,6 +118,9 @@ class DemoServices:
     ebay_api_url: str | None = None  # the eBay simulator's Fulfillment/OAuth host, when started
     ebay_simulator: Any = None  # the running EbaySimulator
     ebay_note: str = ""  # why no eBay simulator was started, if none was
+    alias_api_url: str | None = None  # the Alias simulator's API root (<url>/api/v1), when started
+    alias_simulator: Any = None  # the running AliasSimulator
+    alias_note: str = ""  # why no Alias simulator was started, if none was
 
     @property
     def active(self) -> bool:
@@ -267,10 +270,10 @@ def demo_services(settings: Settings, n_sales: int = 2000, seed: int = 7) -> Ite
             stack.enter_context(_exported({ENV_PRICING_RULES: str(DEMO_PRICING_RULES)}))
         notion = stack.enter_context(_notion_service(n_sales, seed))
         metabase = stack.enter_context(_metabase_service())
-        stack.enter_context(_alias_service(seed))
+        alias = stack.enter_context(_alias_service(seed))
         stockx = stack.enter_context(_stockx_service(settings, n_sales, seed))
         ebay = stack.enter_context(_ebay_service())  # after StockX: its Fernet key is exported by then
-        yield replace(stockx, **notion, **metabase, **ebay)
+        yield replace(stockx, **notion, **metabase, **ebay, **alias)
 
 
 @contextmanager
@@ -304,23 +307,22 @@ def _ebay_service() -> Iterator[dict[str, Any]]:
 
 
 @contextmanager
-def _alias_service(seed: int) -> Iterator[None]:
-    """The Alias simulator (its seeded orders and listings), unless an Alias token is configured:
-    exports its token and API root, so the Alias assets join the code location and the demo run
+def _alias_service(seed: int) -> Iterator[dict[str, Any]]:
+    """The Alias simulator (its seeded orders and listings), unless an Alias token is configured
+    (DemoServices fields): exports its token and API root, so the Alias assets join the code location and the demo run
     syncs them. Port SOLEFLIPPER_ALIAS_SIMULATOR_PORT (default 8791; a free one if taken)."""
     from resources.alias import BASE_URL_ENV, TOKEN_ENV
     from simulators.alias import DEFAULT_TOKEN, AliasSimulator
 
     if (os.environ.get(TOKEN_ENV) or "").strip():
-        log.info("%s is set: using the configured Alias, no simulator", TOKEN_ENV)
-        yield
+        yield {"alias_note": f"{TOKEN_ENV} is set: using the configured Alias, no simulator"}
         return
     sim = AliasSimulator(_port("SOLEFLIPPER_ALIAS_SIMULATOR_PORT", 8791), seed=seed)
     _start(sim)
     try:
         with _exported({TOKEN_ENV: DEFAULT_TOKEN, BASE_URL_ENV: sim.url("/api/v1")}):
             log.info("Alias simulator on %s (%s orders; seed %s)", sim.url("/api/v1"), len(sim.world.orders), seed)
-            yield
+            yield {"alias_api_url": sim.url("/api/v1"), "alias_simulator": sim}
     finally:
         sim.stop()
 

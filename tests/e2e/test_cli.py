@@ -7,6 +7,7 @@ browser test), so the commands build on each other in file order.
 
 from __future__ import annotations
 
+import collections
 import csv
 import re
 from decimal import Decimal
@@ -14,6 +15,8 @@ from decimal import Decimal
 import pytest
 from cli_runner import Cli
 from cli_runner import read_csv as _read
+
+from simulators import alias_data, ebay_data
 
 pytestmark = pytest.mark.e2e
 
@@ -45,9 +48,22 @@ def test_run_builds_the_warehouse_and_prints_exact_totals(cli, first_run):
         " where payout_total is not null and order_number not in"
         " (select order_number from raw.stockx_sales_report)")[0]
     n_extra, payout_extra, revenue_extra = extra
+    # The demo's eBay and Alias simulators sell too: every line of a non-cancelled eBay order, every
+    # completed Alias/GOAT order (counted from the simulators' own seeded data, not from dbt).
+    ebay_lines = sum(len(o["lineItems"]) for o in ebay_data.build_world().orders
+                     if o["cancelStatus"]["cancelState"] != "CANCELED")
+    alias_orders = collections.Counter(o["sales_channel"].lower() for o in alias_data.build_world(seed=7).orders
+                                       if o["status"] == "ORDER_STATUS_COMPLETED")
+    assert (ebay_lines, alias_orders) == (12, {"goat": 21, "alias": 11})
+    assert cli.query("select platform, count(*) from transactions.fct_sales"
+                     " where source_system in ('ebay_api', 'alias_api') group by 1 order by 1") == [
+        ("alias", 11), ("ebay", 12), ("goat", 21)]
+    n_other = ebay_lines + sum(alias_orders.values())
     out = first_run.stdout
     assert f"wrote {legacy}" in out and f"wrote {current}" in out
-    assert re.search(rf"^\s+transactions\.fct_sales\s+{300 + n_extra}$", out, re.MULTILINE), out
+    for service in ("eBay", "Alias", "Metabase"):
+        assert re.search(rf"^{service}: demo simulator on http://127\.0\.0\.1:\d+", out, re.MULTILINE), out
+    assert re.search(rf"^\s+transactions\.fct_sales\s+{300 + n_extra + n_other}$", out, re.MULTILINE), out
     assert re.search(rf"^\s+raw\.stockx_sales_report\s+{len(_read(legacy)) + len(_read(current))}$",
                      out, re.MULTILINE), out
     kpi = [line.split() for line in out.splitlines() if line.split()[:2] == ["stockx", "EUR"]]
