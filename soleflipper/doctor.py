@@ -5,7 +5,8 @@ Checks, each a plain function returning :class:`Row` s (the CLI prints them as a
 
 * ``database``: the warehouse and Dagster's storage database answer ``select 1``.
 * ``credentials``: the variables each enabled source needs are set (StockX when
-  ``SOLEFLIPPER_STOCKX_API_KEY`` is, Notion when ``SOLEFLIPPER_NOTION_TOKEN`` is, the Fernet key,
+  ``SOLEFLIPPER_STOCKX_API_KEY`` is, Notion when ``SOLEFLIPPER_NOTION_TOKEN`` is, eBay when
+  ``SOLEFLIPPER_EBAY_CLIENT_ID`` is, Alias when ``SOLEFLIPPER_ALIAS_TOKEN`` is, the Fernet key,
   the alert webhook). Only "set" / "missing" is printed, never a value.
 * ``reachability``: an HTTP GET of each enabled API's base URL (the real API or a simulator)
   with a short timeout; any HTTP answer means reachable. The alert webhook gets a TCP connect
@@ -47,6 +48,12 @@ STOCKX_BASE_URL_ENV, STOCKX_DEFAULT_BASE_URL = "SOLEFLIPPER_STOCKX_BASE_URL", "h
 NOTION_TOKEN = "SOLEFLIPPER_NOTION_TOKEN"
 NOTION_IDS = ("SOLEFLIPPER_NOTION_PURCHASES_DATABASE_ID", "SOLEFLIPPER_NOTION_SALES_DATABASE_ID")
 NOTION_BASE_URL_ENV, NOTION_DEFAULT_BASE_URL = "SOLEFLIPPER_NOTION_BASE_URL", "https://api.notion.com/v1"
+EBAY_CLIENT_ID = "SOLEFLIPPER_EBAY_CLIENT_ID"
+EBAY_REQUIRED = (EBAY_CLIENT_ID, "SOLEFLIPPER_EBAY_CLIENT_SECRET")
+EBAY_REFRESH_TOKEN = "SOLEFLIPPER_EBAY_REFRESH_TOKEN"  # may instead be in the token store (exchange_code)
+EBAY_API_URL_ENV, EBAY_DEFAULT_API_URL = "SOLEFLIPPER_EBAY_API_URL", "https://api.ebay.com"
+ALIAS_TOKEN = "SOLEFLIPPER_ALIAS_TOKEN"
+ALIAS_BASE_URL_ENV, ALIAS_DEFAULT_BASE_URL = "SOLEFLIPPER_ALIAS_API_URL", "https://api.alias.org/api/v1"
 FERNET_KEY = "SOLEFLIPPER_FERNET_KEY"
 
 
@@ -107,14 +114,16 @@ def check_credentials(environ: Mapping[str, str], *, fernet_key_file: Path | Non
         rows += [_var(name, environ, "StockX needs it", FAIL) for name in STOCKX_REQUIRED]
     else:
         rows.append(Row("StockX", OK, f"not configured ({STOCKX_API_KEY} missing): StockX assets are off"))
+    ebay = bool(_get(environ, EBAY_CLIENT_ID))
     if _get(environ, FERNET_KEY):
         rows.append(Row(f"env {FERNET_KEY}", OK, "set"))
-    elif stockx:
+    elif stockx or ebay:
         key_file = " (the demo's key file exists: `soleflipper run` uses it)" if (
             fernet_key_file is not None and fernet_key_file.exists()) else ""
-        rows.append(Row(f"env {FERNET_KEY}", FAIL, f"missing (StockX tokens are stored encrypted with it){key_file}"))
+        owners = " and ".join(name for name, on in (("StockX", stockx), ("eBay", ebay)) if on)
+        rows.append(Row(f"env {FERNET_KEY}", FAIL, f"missing ({owners} tokens are stored encrypted with it){key_file}"))
     else:
-        rows.append(Row(f"env {FERNET_KEY}", OK, "missing (only StockX needs it)"))
+        rows.append(Row(f"env {FERNET_KEY}", OK, "missing (only StockX and eBay need it)"))
     if _get(environ, NOTION_TOKEN):
         rows.append(Row(f"env {NOTION_TOKEN}", OK, "set"))
         real_api = not _get(environ, NOTION_BASE_URL_ENV)
@@ -123,6 +132,15 @@ def check_credentials(environ: Mapping[str, str], *, fernet_key_file: Path | Non
                         else Row(f"env {name}", OK, "set" if _get(environ, name) else "default (simulator)"))
     else:
         rows.append(Row("Notion", OK, f"not configured ({NOTION_TOKEN} missing): Notion assets are off"))
+    if ebay:
+        rows += [_var(name, environ, "eBay needs it", FAIL) for name in EBAY_REQUIRED]
+        rows.append(_var(EBAY_REFRESH_TOKEN, environ, "eBay needs it unless a token was stored", WARN))
+    else:
+        rows.append(Row("eBay", OK, f"not configured ({EBAY_CLIENT_ID} missing): eBay assets are off"))
+    if _get(environ, ALIAS_TOKEN):
+        rows.append(Row(f"env {ALIAS_TOKEN}", OK, "set"))
+    else:
+        rows.append(Row("Alias", OK, f"not configured ({ALIAS_TOKEN} missing): Alias assets are off"))
     rows.append(_var(WEBHOOK_URL_ENV, environ, "failed runs are only logged, not sent", WARN))
     return rows
 
@@ -165,6 +183,11 @@ def check_reachability(environ: Mapping[str, str], timeout: float = DEFAULT_TIME
                                    timeout))
     if _get(environ, NOTION_TOKEN):
         rows.append(http_reachable("Notion API", _get(environ, NOTION_BASE_URL_ENV) or NOTION_DEFAULT_BASE_URL,
+                                   timeout))
+    if _get(environ, EBAY_CLIENT_ID):
+        rows.append(http_reachable("eBay API", _get(environ, EBAY_API_URL_ENV) or EBAY_DEFAULT_API_URL, timeout))
+    if _get(environ, ALIAS_TOKEN):
+        rows.append(http_reachable("Alias API", _get(environ, ALIAS_BASE_URL_ENV) or ALIAS_DEFAULT_BASE_URL,
                                    timeout))
     if _get(environ, WEBHOOK_URL_ENV):
         rows.append(tcp_reachable("alert webhook", _get(environ, WEBHOOK_URL_ENV), timeout))

@@ -44,8 +44,10 @@ def test_database_ok_and_unreachable_without_the_password(database_url):
 def test_credentials_nothing_configured():
     assert doctor.check_credentials({}) == [
         Row("StockX", OK, "not configured (SOLEFLIPPER_STOCKX_API_KEY missing): StockX assets are off"),
-        Row("env SOLEFLIPPER_FERNET_KEY", OK, "missing (only StockX needs it)"),
+        Row("env SOLEFLIPPER_FERNET_KEY", OK, "missing (only StockX and eBay need it)"),
         Row("Notion", OK, "not configured (SOLEFLIPPER_NOTION_TOKEN missing): Notion assets are off"),
+        Row("eBay", OK, "not configured (SOLEFLIPPER_EBAY_CLIENT_ID missing): eBay assets are off"),
+        Row("Alias", OK, "not configured (SOLEFLIPPER_ALIAS_TOKEN missing): Alias assets are off"),
         Row("env SOLEFLIPPER_ALERT_WEBHOOK_URL", WARN, "missing (failed runs are only logged, not sent)"),
     ]
 
@@ -66,8 +68,26 @@ def test_credentials_of_enabled_sources_set_or_missing_never_values(tmp_path: Pa
         Row("env SOLEFLIPPER_NOTION_TOKEN", OK, "set"),
         Row("env SOLEFLIPPER_NOTION_PURCHASES_DATABASE_ID", WARN, "missing (the default ids are the simulator's)"),
         Row("env SOLEFLIPPER_NOTION_SALES_DATABASE_ID", OK, "set"),
+        Row("eBay", OK, "not configured (SOLEFLIPPER_EBAY_CLIENT_ID missing): eBay assets are off"),
+        Row("Alias", OK, "not configured (SOLEFLIPPER_ALIAS_TOKEN missing): Alias assets are off"),
         Row("env SOLEFLIPPER_ALERT_WEBHOOK_URL", OK, "set"),
     ]
+    marketplaces = {"SOLEFLIPPER_EBAY_CLIENT_ID": "ebay-cid-6", "SOLEFLIPPER_ALIAS_TOKEN": "alias-pat-7"}
+    rows = doctor.check_credentials(marketplaces)
+    assert rows == [
+        Row("StockX", OK, "not configured (SOLEFLIPPER_STOCKX_API_KEY missing): StockX assets are off"),
+        Row("env SOLEFLIPPER_FERNET_KEY", FAIL, "missing (eBay tokens are stored encrypted with it)"),
+        Row("Notion", OK, "not configured (SOLEFLIPPER_NOTION_TOKEN missing): Notion assets are off"),
+        Row("env SOLEFLIPPER_EBAY_CLIENT_ID", OK, "set"),
+        Row("env SOLEFLIPPER_EBAY_CLIENT_SECRET", FAIL, "missing (eBay needs it)"),
+        Row("env SOLEFLIPPER_EBAY_REFRESH_TOKEN", WARN, "missing (eBay needs it unless a token was stored)"),
+        Row("env SOLEFLIPPER_ALIAS_TOKEN", OK, "set"),
+        Row("env SOLEFLIPPER_ALERT_WEBHOOK_URL", WARN, "missing (failed runs are only logged, not sent)"),
+    ]
+    assert all(value not in repr(rows) for value in marketplaces.values())
+    both = doctor.check_credentials({**env, **marketplaces})
+    assert both[3] == Row("env SOLEFLIPPER_FERNET_KEY", FAIL, "missing (StockX and eBay tokens are stored encrypted "
+                                                           "with it)")
     simulated = doctor.check_credentials({"SOLEFLIPPER_NOTION_TOKEN": "t", "SOLEFLIPPER_NOTION_BASE_URL": "http://x"})
     assert simulated[3:5] == [Row("env SOLEFLIPPER_NOTION_PURCHASES_DATABASE_ID", OK, "default (simulator)"),
                               Row("env SOLEFLIPPER_NOTION_SALES_DATABASE_ID", OK, "default (simulator)")]
@@ -92,19 +112,24 @@ def test_reachability_rows_for_enabled_sources_and_the_webhook_host_only():
     with StockXSimulator(n_sales=5) as stockx, WebhookSimulator() as hook:
         hook_url = hook.url("/services/T0/B0/path-is-secret")
         env = {"SOLEFLIPPER_STOCKX_API_KEY": "k", "SOLEFLIPPER_STOCKX_BASE_URL": stockx.url("/v2"),
+               "SOLEFLIPPER_EBAY_CLIENT_ID": "c", "SOLEFLIPPER_EBAY_API_URL": stockx.url(""),
+               "SOLEFLIPPER_ALIAS_TOKEN": "t", "SOLEFLIPPER_ALIAS_API_URL": stockx.url("/api/v1"),
                "SOLEFLIPPER_ALERT_WEBHOOK_URL": hook_url, "SOLEFLIPPER_DAGSTER_UI_URL": stockx.url("")}
         rows = doctor.check_reachability(env, timeout=2)
         assert rows == [
             Row("StockX API", OK, f"HTTP 403 from {stockx.url('/v2')}"),
+            Row("eBay API", OK, f"HTTP 404 from {stockx.url('')}"),
+            Row("Alias API", OK, f"HTTP 404 from {stockx.url('/api/v1')}"),
             Row("alert webhook", OK, f"http://127.0.0.1:{hook.port} accepts connections (path not shown)"),
             Row("Dagster UI", OK, f"HTTP 404 from {stockx.url('/server_info')}"),
         ]
         assert hook.requests == []  # a TCP connect only: the webhook was not triggered
     stopped = doctor.check_reachability(env, timeout=1)
-    assert [r.status for r in stopped] == [FAIL, FAIL, WARN]
-    assert stopped[1] == Row("alert webhook", FAIL, f"cannot connect to http://127.0.0.1:{hook.port} "
+    assert [r.status for r in stopped] == [FAIL, FAIL, FAIL, FAIL, WARN]
+    assert stopped[1] == Row("eBay API", FAIL, f"unreachable: {env['SOLEFLIPPER_EBAY_API_URL']} (ConnectError)")
+    assert stopped[3] == Row("alert webhook", FAIL, f"cannot connect to http://127.0.0.1:{hook.port} "
                                                     "(ConnectionRefusedError)")
-    assert stopped[2].detail.endswith("(not running? `make dev`)")
+    assert stopped[4].detail.endswith("(not running? `make dev`)")
     assert all("path-is-secret" not in r.detail for r in rows + stopped)
 
 
