@@ -103,7 +103,11 @@ class AliasSimulator(Simulator):
             return self.error(403, f"personal access token lacks the scope {scope}")
         return None
 
-    def _page_size(self, request: Request) -> int | Response:
+    def _page(self, request: Request, scope: str) -> tuple[int, int] | Response:
+        """(page size, first index) of a paged list request, or the error it gets (auth first)."""
+        denied = self._denied(request, scope)
+        if denied:
+            return denied
         text = request.arg("page_size")
         try:
             size = DEFAULT_PAGE_SIZE if text in (None, "") else int(text)
@@ -111,7 +115,10 @@ class AliasSimulator(Simulator):
             return self.error(400, f"page_size must be an integer, got {text!r}")
         if not 1 <= size <= MAX_PAGE_SIZE:
             return self.error(400, f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
-        return size
+        start = _offset(request.arg("pagination_token"))
+        if start is None:
+            return self.error(400, "invalid pagination_token")
+        return size, start
 
     # -- data changes (tests, demo) ----------------------------------------------------------
 
@@ -131,15 +138,10 @@ class AliasSimulator(Simulator):
 
     @route("GET", "/api/v1/orders")
     def orders(self, request: Request) -> Response | dict[str, Any]:
-        denied = self._denied(request, "orders:read")
-        if denied:
-            return denied
-        size = self._page_size(request)
-        if isinstance(size, Response):
-            return size
-        start = _offset(request.arg("pagination_token"))
-        if start is None:
-            return self.error(400, "invalid pagination_token")
+        page = self._page(request, "orders:read")
+        if isinstance(page, Response):
+            return page
+        size, start = page
         facet = request.arg("facet_filters") or ""
         with self.lock:
             orders = sorted(self.world.orders, key=lambda o: o["updated_at"], reverse=True)
@@ -167,15 +169,10 @@ class AliasSimulator(Simulator):
 
     @route("GET", "/api/v1/listings")
     def listings(self, request: Request) -> Response | dict[str, Any]:
-        denied = self._denied(request, "listings:read")
-        if denied:
-            return denied
-        size = self._page_size(request)
-        if isinstance(size, Response):
-            return size
-        start = _offset(request.arg("pagination_token"))
-        if start is None:
-            return self.error(400, "invalid pagination_token")
+        page = self._page(request, "listings:read")
+        if isinstance(page, Response):
+            return page
+        size, start = page
         with self.lock:
             listings = [dict(item) for item in self.world.listings]
         more = start + size < len(listings)
