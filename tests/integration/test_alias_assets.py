@@ -17,7 +17,7 @@ from dbt_runner import dbt_ok
 from warehouse_datasets import load_clean, write_csv
 
 from assets.alias import LISTINGS_KEY, ORDERS_KEY, alias_enabled, alias_listings, alias_orders
-from assets.alias_sync import collect_orders, sync_orders
+from assets.alias_sync import collect_orders, sync_listings, sync_orders
 from resources.alias import AliasResource
 from resources.warehouse import WarehouseResource, ensure_all_raw_tables
 from simulators.alias import DEFAULT_TOKEN, AliasSimulator
@@ -103,9 +103,24 @@ def test_a_payout_that_arrives_after_the_order_adds_one_version(sim, run, databa
     assert Decimal(versions[-1][1]).scaleb(-2) == Decimal("200.00")
 
 
+def staged_listings(database_url: str) -> dict[str, tuple]:
+    return {r[0]: r[1:] for r in rows(database_url, "select listing_id, listing_status, catalog_id, style_code, "
+                                                    "size_label, listing_price, listing_price_currency, created_at, "
+                                                    "updated_at from staging.stg_alias__api_listings")}
+
+
+def expected_listing(listing: dict) -> tuple:
+    """The staged row of a simulator listing: cents (string or number) / 100, exact, in USD."""
+    return (listing["status"], listing["catalog_id"], listing["catalog_sku"], str(listing["size"]),
+            Decimal(str(listing["price_cents"])).scaleb(-2), "USD",
+            datetime.fromisoformat(listing["created_at"]), datetime.fromisoformat(listing["updated_at"]))
+
+
 def test_api_orders_reach_fct_sales_once_next_to_the_csv_export_with_exact_fees(sim, database_url, tmp_path):
     """One order in the CSV export and in the API is one sale, with the API's take; an open
-    order is no sale until it is paid out (payout after the order: the sale appears, once)."""
+    order is no sale until it is paid out (payout after the order: the sale appears, once).
+    The listings ride along in the same dbt calls: stg_alias__api_listings keeps the newest
+    version of a listing whose price changed."""
     completed = [o for o in sim.world.orders if o["status"] == "ORDER_STATUS_COMPLETED"]
     both, api_only = completed[0], completed[1]
     dollars = int(both["price_cents"]) // 100
@@ -117,9 +132,11 @@ def test_api_orders_reach_fct_sales_once_next_to_the_csv_export_with_exact_fees(
         with AliasResource(token=DEFAULT_TOKEN, base_url=sim.url("/api/v1")).get_client(
                 requests_per_second=None) as client:
             sync_orders(client, conn, cursor=None)
+            sync_listings(client, conn)
     # One dbt call (its parse is most of the time): the seeds and models these marts read, no tests.
     dbt_ok(database_url, tmp_path / "target", "build", "--select", "+fct_sales", "+fct_unit_economics",
-           "+mv_platform_performance", "--resource-type", "seed", "--resource-type", "model")
+           "+mv_platform_performance", "stg_alias__api_listings", "--resource-type", "seed", "--resource-type", "model")
+    assert staged_listings(database_url) == {item["id"]: expected_listing(item) for item in sim.world.listings}
     sales = rows(database_url, "select order_number, platform, source_system, gross_amount, gross_currency, "
                                "seller_fee_amount, payout_amount, payout_currency, total_fees_amount, product_key "
                                "from transactions.fct_sales order by order_number")
@@ -139,16 +156,28 @@ def test_api_orders_reach_fct_sales_once_next_to_the_csv_export_with_exact_fees(
     assert sum(n for _, n in platforms) == expected_sales
 
     # The payout arrives after the order: the next sync loads the completed version and the
-    # incremental fct_sales gains exactly that sale, with Alias's take as its fee.
+    # incremental fct_sales gains exactly that sale, with Alias's take as its fee. A listing is
+    # repriced at the same time: its new version replaces the old one in staging.
     pending = next(o for o in sim.world.orders if o["price_cents_after_take"] is None
                    and o["status"] != "ORDER_STATUS_CANCELED")
     assert pending["purchase_order_number"] not in by_number
     sim.complete_order(pending["id"], 15555, datetime(2024, 12, 20, 12, tzinfo=UTC))
+    repriced = sim.world.listings[1]
+    with sim.lock:  # the simulator has no listing update route; the world's dict is what it serves
+        repriced.update(price_cents="25950", updated_at="2024-12-21T09:30:00Z")
     with psycopg.connect(database_url) as conn, AliasResource(
             token=DEFAULT_TOKEN, base_url=sim.url("/api/v1")).get_client(requests_per_second=None) as client:
         synced = sync_orders(client, conn, cursor=datetime(2024, 12, 1, tzinfo=UTC))
+        listed = sync_listings(client, conn)
     assert synced.load is not None and synced.load.rows_loaded == 1
-    dbt_ok(database_url, tmp_path / "target", "run", "--select", "fct_sales")
+    assert listed.load is not None and listed.load.rows_loaded == 1  # the unchanged three are duplicates
+    dbt_ok(database_url, tmp_path / "target", "run", "--select", "fct_sales", "stg_alias__api_listings")
+    staged = staged_listings(database_url)
+    assert rows(database_url, "select count(*) from raw.alias_listings") == [(len(sim.world.listings) + 1,)]
+    assert len(staged) == len(sim.world.listings)
+    price_now, currency, _, updated = staged[repriced["id"]][4:]
+    assert (price_now, currency, updated) == (Decimal("259.50"), "USD", datetime(2024, 12, 21, 9, 30, tzinfo=UTC))
+    assert staged == {item["id"]: expected_listing(item) for item in sim.world.listings}
     price = Decimal(str(pending["price_cents"])) / 100
     assert rows(database_url, "select count(*) from transactions.fct_sales") == [(expected_sales + 1,)]
     assert rows(database_url, "select gross_amount, seller_fee_amount, payout_amount, paid_out_at "  # noqa: S608
