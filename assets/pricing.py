@@ -22,7 +22,12 @@ from assets.forecasting import DAILY_AFTER_INPUTS, DEMAND_FORECASTS
 from assets.metadata import pricing_backtest_metadata, pricing_recommendations_metadata
 from resources.warehouse import WarehouseResource
 from soleflipper.analytics_rows.pricing import pricing_day, recommendation_rows, replay_market_history
-from soleflipper.warehouse_inputs.pricing import load_pricing_inputs, load_replay_sales, load_schedules
+from soleflipper.warehouse_inputs.pricing import (
+    load_ebay_fee_line_items,
+    load_pricing_inputs,
+    load_replay_sales,
+    load_schedules,
+)
 from soleflipper.warehouse_tables.pricing import (
     recommendation_floor_violations,
     replace_pricing_backtest,
@@ -61,6 +66,7 @@ class PricingBacktestConfig(dg.Config):
         DEMAND_FORECASTS,
         dg.AssetKey(["core", "platform_fee_schedules"]),
         dg.AssetKey(["core", "fx_rates_daily"]),
+        dg.AssetKey(["staging", "stg_ebay__api_transactions"]),
     ],
     kinds={"python", "postgres"},
     automation_condition=DAILY_AFTER_INPUTS,
@@ -73,6 +79,7 @@ def pricing_recommendations(
     context: dg.AssetExecutionContext, config: PricingConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     from soleflipper.pricing import PricingRulesError, load_rules
+    from soleflipper.pricing.observed_fees import apply_observed_fees, observe_ebay_fees
 
     try:
         rules = load_rules(config.rules_path or None)
@@ -81,6 +88,14 @@ def pricing_recommendations(
     today = pricing_day(config.as_of or None)
     with warehouse.connect() as conn:
         inputs = load_pricing_inputs(conn, today, rules.recent_sales_days)
+        platform_notes: dict[str, str] = {}
+        if any(p.enabled and p.observed_fees for p in rules.platforms):
+            observed = observe_ebay_fees(load_ebay_fee_line_items(conn), today)
+            rules, notes = apply_observed_fees(rules, observed)
+            for note in notes:
+                context.log.info(note)
+            if observed is not None:
+                platform_notes["ebay"] = f"eBay fees as observed in {observed.source}"
         rows, stats = recommendation_rows(
             inputs.pairs,
             inputs.snapshots,
@@ -90,6 +105,7 @@ def pricing_recommendations(
             rules,
             inputs.fx,
             today,
+            platform_notes,
         )
         written = replace_recommendations(conn, rows, datetime.now(UTC), context.run.run_id)
     context.log.info(

@@ -48,8 +48,11 @@ def recommendation_rows(
     rules,
     fx: FxRates,
     today: date,
+    platform_notes: Mapping[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One row per pair × platform that could be priced (see module doc) and counts of what was not.
+    ``platform_notes``: appended to the reason of that platform's rows (e.g. where eBay's observed
+    fee rates come from).
 
     Platforms are priced per listing currency (market data and the forecast's prices converted into
     it); the recommended platform is the library's best within one currency, across currencies the
@@ -124,7 +127,10 @@ def recommendation_rows(
         for _currency, result, market, notes in results:
             for rec in result.recommendations:
                 snap = market.get(rec.platform)
-                rows.append(_row(pair, rec, rec is best, snap, found, notes, today))
+                row = _row(pair, rec, rec is best, snap, found, notes, today)
+                if platform_notes and rec.platform in platform_notes:
+                    row["reason"] += "; " + platform_notes[rec.platform]
+                rows.append(row)
         if any(r for _, r, _, _ in results if r.recommendations):
             stats["pairs_priced"] += 1
     stats["skipped"] = dict(stats["skipped"])

@@ -156,6 +156,9 @@ class SellerProfile:
     CH, CA, AU) or the Alias seller's country (DE, GB, ...). ``performance_bonuses``: StockX
     bonuses earned (0-2, from level 3). ``min_seller_fee`` overrides the seed's minimum seller fee
     (in the listing currency; needed for StockX EU). ``final_value_rate``: eBay category rate.
+    ``fixed_per_order``: eBay's fixed fee per order in the listing currency (e.g. observed in the
+    seller's Finances data), instead of the seed's USD 0.30/0.40. ``fee_source``: where the eBay
+    rates come from, shown in the fee lines (default: the profile).
     ``shipping_cost``: what the seller pays to ship one pair (subtracted from the payout).
     ``buyer_shipping``: eBay shipping charged to the buyer (part of the final value fee base).
     """
@@ -171,6 +174,8 @@ class SellerProfile:
     final_value_rate: Decimal | None = None
     shipping_cost: Decimal = ZERO
     buyer_shipping: Decimal = ZERO
+    fixed_per_order: Decimal | None = None
+    fee_source: str = "SellerProfile.final_value_rate"
     fx_rates: Mapping[str, Decimal] = field(default_factory=dict)
 
 
@@ -342,7 +347,7 @@ def _alias(price: Decimal, schedules: list[FeeSchedule], profile: SellerProfile,
 def _ebay(price: Decimal, schedules: list[FeeSchedule], profile: SellerProfile, on: date) -> list[FeeLine]:
     if profile.final_value_rate is None:
         raise FeeError("eBay: the seed has no category final value rate; set SellerProfile.final_value_rate")
-    rate, ids = Decimal(profile.final_value_rate), ["SellerProfile.final_value_rate"]
+    rate, ids = Decimal(profile.final_value_rate), [profile.fee_source]
     if profile.seller_level == "below_standard":
         extra = [r for r in _rows(schedules, "ebay", "final_value", on) if r.seller_level == "below_standard"]
         for r in extra[:1]:
@@ -350,6 +355,9 @@ def _ebay(price: Decimal, schedules: list[FeeSchedule], profile: SellerProfile, 
             ids.append(r.fee_schedule_id)
     total = price + profile.buyer_shipping
     lines = [_rate_line("final_value", total, rate, tuple(ids))]
+    if profile.fixed_per_order is not None:
+        lines.append(FeeLine("fixed_per_order", to_cents(profile.fixed_per_order), schedule_ids=(profile.fee_source,)))
+        return lines
     fixed = _rows(schedules, "ebay", "fixed_per_order", on)
     if fixed:
         ordered = sorted((r for r in fixed if r.fixed_amount is not None), key=lambda r: r.fixed_amount)

@@ -19,7 +19,10 @@ Fields (percentages are percent, e.g. ``10`` = 10 %):
 * ``recent_sales_days``: window of recent sales used as market data.
 * ``platforms``: per platform ``enabled``, ``currency``, ``region``, ``seller_level``,
   ``seller_rating``, ``performance_bonuses``, ``shipping_cost``, ``min_seller_fee``,
-  ``final_value_rate``, ``buyer_shipping``, ``category``.
+  ``final_value_rate``, ``fixed_per_order``, ``buyer_shipping``, ``category``. eBay's
+  ``final_value_rate: observed`` takes the final value fee rate and the fixed fee per order from
+  the seller's own eBay Finances SALE transactions (the fees eBay really charged, see
+  :mod:`soleflipper.pricing.observed_fees`); with no such history eBay is not priced.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from soleflipper.pricing.fees import SellerProfile
 DEFAULT_RULES_PATH = Path(__file__).with_name("default_rules.yaml")
 RULES_ENV = "SOLEFLIPPER_PRICING_RULES"
 ROUNDING_MODES = ("cent", "whole", "charm_99", "five")
+OBSERVED = "observed"
+INTERNAL_PLATFORM_FIELDS = {"platform", "observed_fees", "fee_source"}
 
 
 class PricingRulesError(ValueError):
@@ -58,6 +63,11 @@ class PlatformRules:
     final_value_rate: Decimal | None = None
     buyer_shipping: Decimal = Decimal("0.00")
     category: str | None = None
+    fixed_per_order: Decimal | None = None
+    # Set by ``final_value_rate: observed``: the rates are filled in from the seller's own eBay
+    # Finances transactions before pricing (soleflipper.pricing.observed_fees).
+    observed_fees: bool = False
+    fee_source: str = "SellerProfile.final_value_rate"
 
     def profile(self, fx_rates: Mapping[str, Decimal] | None = None) -> SellerProfile:
         return SellerProfile(
@@ -72,6 +82,8 @@ class PlatformRules:
             final_value_rate=self.final_value_rate,
             shipping_cost=self.shipping_cost,
             buyer_shipping=self.buyer_shipping,
+            fixed_per_order=self.fixed_per_order,
+            fee_source=self.fee_source,
             fx_rates=dict(fx_rates or {}),
         )
 
@@ -135,7 +147,7 @@ def _platform(path: str, key: str, raw: Any, home: str) -> PlatformRules:
     prefix = f"platforms.{key}"
     if not isinstance(raw, Mapping):
         raise _fail(path, prefix, f"expected a mapping, got {raw!r}")
-    known = {f.name for f in fields(PlatformRules)} - {"platform"}
+    known = {f.name for f in fields(PlatformRules)} - INTERNAL_PLATFORM_FIELDS
     for name in raw:
         if name not in known:
             raise _fail(path, f"{prefix}.{name}", f"unknown field (known: {', '.join(sorted(known))})")
@@ -156,7 +168,11 @@ def _platform(path: str, key: str, raw: Any, home: str) -> PlatformRules:
             out[name] = _int(path, fname, value)
         elif name in ("shipping_cost", "buyer_shipping"):
             out[name] = _dec(path, fname, value, lo=Decimal(0))
-        elif name in ("min_seller_fee", "final_value_rate"):
+        elif name == "final_value_rate" and value == OBSERVED:
+            if key.lower() != "ebay":
+                raise _fail(path, fname, "'observed' is only known for eBay (from its Finances transactions)")
+            out["observed_fees"] = True
+        elif name in ("min_seller_fee", "final_value_rate", "fixed_per_order"):
             out[name] = None if value is None else _dec(path, fname, value, lo=Decimal(0))
     return PlatformRules(**out)
 

@@ -211,3 +211,33 @@ def load_pricing_inputs(conn: psycopg.Connection, on: date, recent_sales_days: i
     demand = load_demand(conn)
     schedules, schedules_source = load_schedules(conn)
     return PricingInputs(pairs, snapshots, recent, demand, schedules, schedules_source, load_fx(conn, on))
+
+
+def load_ebay_fee_line_items(conn: psycopg.Connection) -> list:
+    """Every line item of the seller's eBay Finances SALE transactions with its fee basis, final value
+    fee and fixed fee per order (staging.stg_ebay__api_transactions; empty before eBay is synced)."""
+    from soleflipper.pricing.observed_fees import FeeLineItem
+
+    if not relation_exists(conn, "staging.stg_ebay__api_transactions"):
+        return []
+    rows = conn.execute(
+        """
+        select t.order_id, (t.transaction_date at time zone 'UTC')::date,
+               (line -> 'feeBasisAmount' ->> 'value')::numeric,
+               coalesce(sum((fee -> 'amount' ->> 'value')::numeric)
+                        filter (where fee ->> 'feeType' = 'FINAL_VALUE_FEE'), 0),
+               coalesce(sum((fee -> 'amount' ->> 'value')::numeric)
+                        filter (where fee ->> 'feeType' = 'FINAL_VALUE_FEE_FIXED_PER_ORDER'), 0),
+               line -> 'feeBasisAmount' ->> 'currency'
+        from staging.stg_ebay__api_transactions as t
+        cross join lateral jsonb_array_elements(
+            case when jsonb_typeof(t.order_line_items) = 'array' then t.order_line_items else '[]' end) as line
+        left join lateral jsonb_array_elements(
+            case when jsonb_typeof(line -> 'marketplaceFees') = 'array' then line -> 'marketplaceFees'
+                 else '[]' end) as fee on true
+        where t.transaction_type = 'SALE' and line -> 'feeBasisAmount' ->> 'value' is not null
+        group by t.order_id, t.transaction_date, line
+        order by t.transaction_date, t.order_id
+        """
+    ).fetchall()
+    return [FeeLineItem(*row) for row in rows]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 import csv
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from cli_runner import Cli
@@ -77,6 +77,29 @@ def test_run_builds_the_warehouse_and_prints_exact_totals(cli, first_run):
     # The same run provisioned the four YAML dashboards on the demo's Metabase simulator.
     assert re.search(r"^dashboard\s+4\s+0\s+0\s+0$", first_run.stderr, re.MULTILINE), first_run.stderr[-3000:]
 
+
+
+def test_demo_prices_every_pair_on_ebay_at_the_fees_of_its_finances_transactions(cli, first_run):
+    assert first_run.returncode == 0
+    # The demo seller's eBay Finances SALE transactions, from the simulator's own seed (not from dbt).
+    lines = [line for t in ebay_data.build_world().transactions if t["transactionType"] == "SALE"
+             for line in t["orderLineItems"]]
+    basis = sum(Decimal(line["feeBasisAmount"]["value"]) for line in lines)
+    fvf = sum(Decimal(fee["amount"]["value"]) for line in lines for fee in line["marketplaceFees"]
+              if fee["feeType"] == "FINAL_VALUE_FEE")
+    rate = (fvf / basis).quantize(Decimal("0.0001"))
+    assert (len(lines), rate) == (10, Decimal("0.1290"))
+    platforms = cli.query("select platform, count(*), count(*) filter (where recommended)"
+                          " from analytics.pricing_recommendations group by 1 order by 1")
+    assert [p for p, _, _ in platforms] == ["alias", "ebay", "stockx"]
+    counts = {p: n for p, n, _ in platforms}
+    assert counts["ebay"] == counts["stockx"] > 0
+    ebay = cli.query("select list_price, expected_fees, reason from analytics.pricing_recommendations"
+                     " where platform = 'ebay'")
+    for price, fees, reason in ebay:
+        assert fees == (price * rate).quantize(Decimal("0.01"), ROUND_HALF_UP) + ebay_data.FIXED_PER_ORDER
+        assert "; eBay fees as observed in eBay Finances: 10 line items of 9 orders," in reason
+        assert "2026-10-01..2026-11-15 (after the pricing day: no earlier eBay sale)" in reason  # priced 2024-12-30
 
 def test_second_run_changes_no_raw_table(cli, first_run):
     assert first_run.returncode == 0

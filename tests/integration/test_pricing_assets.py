@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import dagster as dg
 import psycopg
@@ -364,3 +364,67 @@ def test_cli_prints_the_recommendations(warehouse, tmp_path):
     )
     assert lines[1].startswith("Nike Air Force 1 Low '07 White") and lines[1].rstrip().endswith("clearance")
     assert "CLEARANCE" in out and "floor" in out
+
+
+EBAY_TRANSACTIONS = """
+create table staging.stg_ebay__api_transactions (transaction_id text, transaction_type text, order_id text,
+    transaction_date timestamptz, order_line_items jsonb);
+"""
+
+
+def _ebay_line(line_id: str, basis: str, fees: list[tuple[str, str]]) -> dict:
+    return {"lineItemId": line_id, "feeBasisAmount": {"value": basis, "currency": "EUR"},
+            "marketplaceFees": [{"feeType": t, "amount": {"value": v, "currency": "EUR"}} for t, v in fees]}
+
+
+def test_ebay_is_priced_at_the_fees_its_finances_transactions_show(warehouse, tmp_path, monkeypatch):
+    import json
+
+    from soleflipper.pricing import fee_breakdown, load_fee_schedules_csv, load_rules
+
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(
+        "platforms:\n  stockx: {enabled: true, currency: EUR, region: EU, seller_level: '1'}\n"
+        "  ebay: {enabled: true, currency: EUR, final_value_rate: observed, shipping_cost: 6.99}\n"
+    )
+    monkeypatch.setenv("SOLEFLIPPER_PRICING_RULES", str(rules_file))
+    config = {"analytics__pricing_recommendations": {"config": {"as_of": AS_OF.isoformat()}}}
+    # Before eBay is synced (no staging table): eBay is not priced, StockX is.
+    assert _materialize(warehouse, pricing_recommendations, config=config).success
+    assert {row[0] for row in _rows(warehouse).values()} == {"stockx"}
+
+    with psycopg.connect(warehouse) as conn:
+        conn.execute(EBAY_TRANSACTIONS)
+        for txn, kind, order, when, lines in (
+            ("t1", "SALE", "o1", "2024-12-10T10:00:00Z",
+             [_ebay_line("l1", "146.99", [("FINAL_VALUE_FEE", "18.96"), ("FINAL_VALUE_FEE_FIXED_PER_ORDER", "0.35")]),
+              _ebay_line("l2", "101.99", [("FINAL_VALUE_FEE", "13.16")])]),
+            ("t2", "SALE", "o2", "2024-12-20T10:00:00Z",
+             [_ebay_line("l3", "266.99", [("FINAL_VALUE_FEE", "34.44"), ("FINAL_VALUE_FEE_FIXED_PER_ORDER", "0.35"),
+                                          ("AD_FEE", "9.99")])]),
+            ("t3", "REFUND", "o2", "2024-12-22T10:00:00Z", [_ebay_line("l3", "266.99", [("FINAL_VALUE_FEE", "-34.44")])]),
+            ("t4", "SALE", "o3", "2025-01-05T10:00:00Z",  # after the pricing day
+             [_ebay_line("l4", "100.00", [("FINAL_VALUE_FEE", "50.00"), ("FINAL_VALUE_FEE_FIXED_PER_ORDER", "0.35")])]),
+        ):
+            conn.execute("insert into staging.stg_ebay__api_transactions values (%s, %s, %s, %s, %s)",
+                         (txn, kind, order, when, json.dumps(lines)))
+    result = _materialize(warehouse, pricing_recommendations, config=config)
+    assert result.success
+    rate = ((Decimal("18.96") + Decimal("13.16") + Decimal("34.44"))
+            / (Decimal("146.99") + Decimal("101.99") + Decimal("266.99"))).quantize(Decimal("0.0001"))
+    assert rate == Decimal("0.1290")
+    with psycopg.connect(warehouse) as conn:
+        ebay = conn.execute(
+            "select inventory_item_id, list_price, expected_fees, expected_payout, reason"
+            " from analytics.pricing_recommendations where platform = 'ebay' order by 1").fetchall()
+    assert [row[0] for row in ebay] == ["A", "B"]
+    profile = next(p for p in load_rules().platforms if p.platform == "ebay")
+    from dataclasses import replace
+
+    profile = replace(profile, final_value_rate=rate, fixed_per_order=Decimal("0.35")).profile()
+    for _item, price, fees, payout, reason in ebay:
+        expected = fee_breakdown(price, load_fee_schedules_csv(), profile, AS_OF)
+        assert (fees, payout) == (expected.total_fees, expected.net_payout)
+        assert fees == (price * rate).quantize(Decimal("0.01"), ROUND_HALF_UP) + Decimal("0.35")
+        assert reason.endswith("; eBay fees as observed in eBay Finances: 3 line items of 2 orders, "
+                               "2024-12-10..2024-12-20")
