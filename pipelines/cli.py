@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipelines import cli_budibase, cli_forecast, cli_metabase, cli_report, cli_stockx
+from pipelines import cli_budibase, cli_ebay, cli_forecast, cli_metabase, cli_report, cli_stockx
 from soleflipper.settings import PROJECT_ROOT, Settings, load_settings
 
 
@@ -370,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
 
     cli_stockx.register(sub)
+    cli_ebay.register(sub)
     cli_forecast.register(sub)
     cli_report.register(sub)
     cli_metabase.register(sub)

@@ -1,4 +1,4 @@
-"""A local eBay: OAuth token endpoint, Sell Fulfillment getOrders and Sell Finances getTransactions.
+"""A local eBay: OAuth consent page and token endpoint, Sell Fulfillment getOrders and Sell Finances getTransactions.
 
 Contract: /work/shared/reference/api-contracts.md §3 and §6.3. Data: :mod:`simulators.ebay_data`.
 
@@ -9,12 +9,19 @@ Contract: /work/shared/reference/api-contracts.md §3 and §6.3. Data: :mod:`sim
 
 Served:
 
+* ``GET /oauth2/authorize`` (eBay's consent page, ``auth.ebay.com``; here on :attr:`api_url`)
+  approves at once: 302 to the RuName's accept URL (``accept_url``) with ``?state=…&code=…&expires_in=299``.
+  It checks ``client_id``, ``response_type=code``, ``redirect_uri`` = the RuName (``runame``) and
+  that every scope is an ``https://api.ebay.com/oauth/api_scope…`` one (else 400 ``invalid_request``
+  / ``invalid_scope``).
 * ``POST /identity/v1/oauth2/token`` (form body, ``Authorization: Basic base64(id:secret)``, else
   401 ``invalid_client``): ``refresh_token`` → ``{access_token, expires_in: 7200, token_type:
   "User Access Token"}`` (no new refresh token); an unknown/revoked refresh token → 400
-  ``invalid_grant``; ``authorization_code`` (:meth:`EbaySimulator.issue_code`) → access + refresh
-  token; ``client_credentials`` → an *application* token that ``/sell/*`` rejects with 403
-  errorId 1100 (catches a wrong token type).
+  ``invalid_grant``; ``authorization_code`` (from ``/oauth2/authorize`` or
+  :meth:`EbaySimulator.issue_code`; single-use, 299 s on the fake clock, ``redirect_uri`` must be the
+  RuName it was issued for, else 400 ``invalid_grant``) → access + refresh token
+  (``refresh_token_expires_in`` 18 months); ``client_credentials`` → an *application* token that
+  ``/sell/*`` rejects with 403 errorId 1100 (catches a wrong token type).
 * ``GET /sell/fulfillment/v1/order``: the bracket filter (``creationdate:[a..b]``,
   ``lastmodifieddate:[a..]``, ``orderfulfillmentstatus:{A|B}``; creationdate wins when both are
   given), ``limit`` 1..200 (default 50; else 400 errorId 30800), ``offset``, ``orderIds`` (all other
@@ -23,17 +30,28 @@ Served:
 * ``GET /sell/finances/v1/transaction`` on a **different host name**: the simulator answers
   Finances paths only when the request's Host is ``localhost`` (:attr:`finances_url`) and
   Fulfillment / OAuth only on ``127.0.0.1`` (:attr:`api_url`), so a client that mixes the hosts
-  up gets 404. Requires ``X-EBAY-C-MARKETPLACE-ID`` (400 otherwise); ``require_signature`` also
-  requires the EU digital-signature headers (presence only). Filters ``transactionDate:[a..b]``,
-  ``transactionType:{…}``, ``orderId:{…}``; ``limit`` ≤ 1000 (default 20), newest first; **204
+  up gets 404. Requires ``X-EBAY-C-MARKETPLACE-ID`` (400 otherwise). ``require_signature`` (the
+  "EU seller") also requires the digital-signature headers, and with ``signature_public_key``
+  set (:meth:`enroll_signing_key` sets it) verifies them (:func:`check_signature`). Filters
+  ``transactionDate:[a..b]``, ``transactionType:{…}``, ``orderId:{…}``; ``limit`` ≤ 1000 (default 20), newest first; **204
   with an empty body** when nothing matches.
 
 Errors use eBay's envelope ``{"errors": [{errorId, domain, category, message, longMessage}]}``:
 missing/expired token → 401 errorId 1001 "Invalid access token"; a daily quota per API
 (``daily_quota``, reset at midnight US Pacific on the fake clock) → 429 errorId 2001.
 
-Scenario switches: ``token_ttl``, ``daily_quota``, ``require_signature`` (constructor or
-:meth:`configure`). Events: :meth:`expire_tokens`, :meth:`revoke_refresh_tokens`,
+Signature errors (domain ``ACCESS``; ids as eBay returned them in public bug reports, e.g.
+eBay/digital-signature-verification-ebay-api#21, #4 and matecsaj/ebay_rest#73; eBay publishes no
+list): a missing header → 400 errorId 215001 "Missing <header> header" (215001 was seen for
+``x-ebay-signature-key``, reused here for ``Signature`` / ``Signature-Input``); ``created`` more than
+``signature_max_skew`` (300 s) from the fake clock → 400 errorId 215114; a signature that does not
+verify, a wrong/unknown JWE, a ``Content-Digest`` that does not match the body, or a missing
+covered component → 403 errorId 215120 "Signature validation failed" (eBay answered 403
+"Forbidden" with 215122 in #4; neither status is documented).
+
+Scenario switches: ``token_ttl``, ``daily_quota``, ``require_signature``, ``signature_public_key``,
+``signature_jwe`` (constructor or :meth:`configure`). Events: :meth:`enroll_signing_key`,
+:meth:`expire_tokens`, :meth:`revoke_refresh_tokens`,
 :meth:`after_request` (run an action after the n-th successful request of a path),
 :meth:`add_order`, :meth:`touch_order`, :meth:`add_transaction`. The base class's faults
 (:meth:`inject`: 429 with/without Retry-After, 5xx, slow, malformed/truncated JSON, resets …)
@@ -44,14 +62,21 @@ from __future__ import annotations
 
 import argparse
 import base64
+import binascii
+import hashlib
+import json
 import re
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from simulators.base import Request, Response, Simulator, route, run_forever
 from simulators.ebay_data import (
@@ -67,16 +92,92 @@ from simulators.ebay_data import (
 DEMO_CLIENT_ID = "sim-ebay-client-id"
 DEMO_CLIENT_SECRET = "sim-ebay-client-secret-0000-demo"
 DEMO_REFRESH_TOKEN = "v^1.1#i^1#sim-ebay-refresh-token-0000-demo"
+DEMO_RUNAME = "SoleFlipper-SoleFlip-PRD-sim0demo-00000000"  # an RuName: what eBay takes as redirect_uri
+DEMO_ACCEPT_URL = "https://localhost/soleflipper/ebay-accepted"  # the RuName's "auth accepted" URL
 DEMO_PORT = 8790  # 8787 StockX, 8788 Notion, 8789 Metabase
 ORDERS_PATH = "/sell/fulfillment/v1/order"
 TRANSACTIONS_PATH = "/sell/finances/v1/transaction"
 TOKEN_PATH = "/identity/v1/oauth2/token"
+AUTHORIZE_PATH = "/oauth2/authorize"
+CODE_TTL = 299.0  # eBay's consent redirect says expires_in=299
+REFRESH_TTL = 47_304_000  # 18 months, refresh_token_expires_in on the code grant
+SIGNATURE_KEY_HEADER = "x-ebay-signature-key"
 ORDERS_MAX_LIMIT = 200
 FINANCES_MAX_LIMIT = 1000
 PACIFIC = ZoneInfo("America/Los_Angeles")
 API_HOST = "127.0.0.1"
 FINANCES_HOST = "localhost"
 _FILTER = re.compile(r"(\w+):(\[[^\]]*\]|\{[^}]*\})")
+_SIGNATURE_INPUT = re.compile(r'\s*([a-z][a-z0-9_-]*)=(\(((?:\s*"[^"]+")*)\s*\)((?:;[a-z][a-z0-9_-]*=[^;,]+)*))\s*')
+_SIGNATURE = re.compile(r"\s*([a-z][a-z0-9_-]*)=:([A-Za-z0-9+/=]*):\s*")
+
+
+class SignatureProblem(Exception):
+    """A rejected signature: the HTTP status, eBay's errorId and the message."""
+
+    def __init__(self, status: int, error_id: int, message: str, long: str) -> None:
+        super().__init__(message)
+        self.status, self.error_id, self.message, self.long = status, error_id, message, long
+
+
+def _invalid(reason: str) -> SignatureProblem:
+    return SignatureProblem(403, 215120, "Signature validation failed",
+                            f"Signature validation failed to fulfill the request. ({reason})")
+
+
+def check_signature(headers: Mapping[str, str], method: str, path: str, body: bytes, *,
+                    public_key: Ed25519PublicKey | None, jwe: str | None, now: float,
+                    max_skew: float = 300.0) -> None:
+    """Raise :class:`SignatureProblem` unless the request carries a valid eBay signature.
+
+    Written from RFC 9421 apart from the client's signer (a shared mistake would otherwise pass):
+    the covered components are read from ``Signature-Input``, which must cover
+    ``x-ebay-signature-key``, ``@method``, ``@path``, ``@authority`` (and ``content-digest`` when
+    there is a body); ``@authority`` is the ``Host`` header. Without ``public_key`` only the
+    presence of the headers is checked.
+    """
+    fields = {name.lower(): value for name, value in headers.items()}  # field names are case-insensitive
+    for name in (SIGNATURE_KEY_HEADER, "Signature", "Signature-Input"):
+        if not fields.get(name.lower()):
+            raise SignatureProblem(400, 215001, f"Missing {name} header", f"Missing {name} header to fulfill the request.")
+    if public_key is None:
+        return
+    declared = _SIGNATURE_INPUT.fullmatch(fields["signature-input"])
+    signature = _SIGNATURE.fullmatch(fields["signature"])
+    if not declared or not signature or declared.group(1) != signature.group(1):
+        raise _invalid("Signature-Input or Signature is not of the form sig1=(…);created=… / sig1=:…:")
+    covered = re.findall(r'"([^"]+)"', declared.group(3))
+    params = dict(p.split("=", 1) for p in declared.group(4).split(";") if p)
+    required = {SIGNATURE_KEY_HEADER, "@method", "@path", "@authority"} | ({"content-digest"} if body else set())
+    if required - set(covered):
+        raise _invalid(f"not covered: {', '.join(sorted(required - set(covered)))}")
+    if not re.fullmatch(r"\d+", params.get("created", "")):
+        raise _invalid("no created parameter")
+    if abs(now - int(params["created"])) > max_skew:
+        raise SignatureProblem(400, 215114, "The create time of signature parameters is not in right range",
+                               "The create time of signature parameters is not in right range to fulfill the request.")
+    if jwe is not None and fields[SIGNATURE_KEY_HEADER] != jwe:
+        raise _invalid("unknown x-ebay-signature-key")
+    if body:
+        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        if fields.get("content-digest", "").strip() != f"sha-256=:{digest}:":
+            raise _invalid("Content-Digest does not match the body")
+    derived = {"@method": method.upper(), "@path": path, "@authority": fields.get("host", "").lower()}
+    lines = []
+    for name in covered:
+        value = derived.get(name) if name.startswith("@") else fields.get(name)
+        if value is None:
+            raise _invalid(f"component {name} is not in the request")
+        lines.append(f'"{name}": {value.strip()}')
+    lines.append(f'"@signature-params": {declared.group(2)}')
+    try:
+        public_key.verify(base64.b64decode(signature.group(2), validate=True), "\n".join(lines).encode())
+    except (InvalidSignature, ValueError, binascii.Error):
+        raise _invalid("the signature does not verify") from None
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class _BadFilter(Exception):
@@ -133,6 +234,10 @@ class EbaySimulator(Simulator):
         token_ttl: float = 7200.0,
         daily_quota: int = 15_000,
         require_signature: bool = False,
+        signature_public_key: Ed25519PublicKey | None = None,
+        signature_jwe: str | None = None,
+        runame: str = DEMO_RUNAME,
+        accept_url: str = DEMO_ACCEPT_URL,
     ) -> None:
         super().__init__(port)
         self.seed, self.n_orders = seed, n_orders
@@ -140,12 +245,16 @@ class EbaySimulator(Simulator):
         self.token_ttl = token_ttl
         self.daily_quota = daily_quota
         self.require_signature = require_signature
+        self.signature_public_key = signature_public_key
+        self.signature_jwe = signature_jwe
+        self.signature_max_skew = 300.0
+        self.runame, self.accept_url = runame, accept_url
         self.world: EbayWorld = build_world(seed, n_orders)
         self._seed_refresh = set(refresh_tokens)
         self._refresh = set(refresh_tokens)
         self._access: dict[str, float] = {}
         self._app_tokens: set[str] = set()
-        self._codes: dict[str, str] = {}
+        self._codes: dict[str, tuple[str, float]] = {}  # code -> (RuName, expiry on the fake clock)
         self._hooks: list[tuple[str, int, Callable[[], Any]]] = []
         self._served: dict[str, int] = {}
         self._quota: dict[str, tuple[Any, int]] = {}
@@ -165,19 +274,33 @@ class EbaySimulator(Simulator):
     auth_url = api_url
 
     def configure(self, **settings: Any) -> None:
-        unknown = set(settings) - {"token_ttl", "daily_quota", "require_signature"}
+        unknown = set(settings) - {"token_ttl", "daily_quota", "require_signature", "signature_public_key",
+                                   "signature_jwe", "signature_max_skew"}
         if unknown:
             raise ValueError(f"unknown eBay simulator settings: {', '.join(sorted(unknown))}")
         with self.lock:
             for key, value in settings.items():
                 setattr(self, key, value)
 
-    def issue_code(self) -> str:
-        """An authorization code, as eBay's consent page would redirect with."""
-        code = f"v^1.1#code-{secrets.token_urlsafe(12)}"
+    def issue_code(self, runame: str | None = None) -> str:
+        """An authorization code as eBay's consent page redirects with, for ``runame`` (default: the sim's)."""
+        code = f"v^1.1#i^1#f^0#p^3#I^3#r^1#sim-code-{secrets.token_urlsafe(12)}"
         with self.lock:
-            self._codes[code] = "ok"
+            self._codes[code] = (runame or self.runame, self.clock.now() + CODE_TTL)
         return code
+
+    def enroll_signing_key(self) -> tuple[str, str]:
+        """A new Ed25519 key pair as eBay's Key Management API creates one: returns (private key PEM,
+        JWE) for the client, and the simulator verifies signatures with the public half from now on."""
+        key = Ed25519PrivateKey.generate()
+        header = _b64url(json.dumps({"zip": "DEF", "enc": "A256GCM", "alg": "A256GCMKW",
+                                     "kid": secrets.token_hex(8)}).encode())
+        jwe = ".".join([header, *(_b64url(secrets.token_bytes(n)) for n in (32, 12, 120, 16))])
+        with self.lock:
+            self.signature_public_key, self.signature_jwe = key.public_key(), jwe
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+        return pem, jwe
 
     def expire_tokens(self) -> None:
         """Every access token issued so far is expired from now on."""
@@ -293,6 +416,25 @@ class EbaySimulator(Simulator):
         self._access[token] = self.clock.now() + self.token_ttl
         return token
 
+    @route("GET", AUTHORIZE_PATH)
+    def authorize(self, request: Request) -> Response:
+        problems = []
+        if request.arg("client_id") != self.client_id:
+            problems.append("unknown client_id")
+        if request.arg("response_type") != "code":
+            problems.append("response_type must be code")
+        if request.arg("redirect_uri") != self.runame:
+            problems.append("redirect_uri must be the application's RuName")
+        if problems:
+            return Response(400, json={"error": "invalid_request", "error_description": "; ".join(problems)})
+        scopes = (request.arg("scope") or "").split()
+        if not scopes or any(not s.startswith("https://api.ebay.com/oauth/api_scope") for s in scopes):
+            return Response(400, json={"error": "invalid_scope",
+                                       "error_description": "The requested scope is invalid, unknown, malformed, "
+                                                            "or exceeds the scope granted to the client"})
+        query = {"state": request.arg("state") or "", "code": self.issue_code(), "expires_in": int(CODE_TTL)}
+        return Response(302, headers={"Location": f"{self.accept_url}?{urlencode(query)}"})
+
     @route("POST", TOKEN_PATH)
     def token(self, request: Request) -> Response:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
@@ -316,13 +458,15 @@ class EbaySimulator(Simulator):
                 return Response(200, json={"access_token": self._new_access(), "expires_in": int(self.token_ttl),
                                            "token_type": "User Access Token"})
             if grant == "authorization_code":
-                if self._codes.pop(form.get("code", ""), None) is None:
+                runame, expires = self._codes.pop(form.get("code", ""), ("", float("-inf")))
+                if expires <= self.clock.now() or form.get("redirect_uri") != runame:
                     return Response(400, json={"error": "invalid_grant",
-                                               "error_description": "the provided authorization grant code is invalid"})
+                                               "error_description": "the provided authorization grant code is invalid "
+                                                                    "or was issued to another client"})
                 refresh = f"v^1.1#i^1#r^1#sim-{secrets.token_urlsafe(24)}"
                 self._refresh.add(refresh)
                 return Response(200, json={"access_token": self._new_access(), "expires_in": int(self.token_ttl),
-                                           "refresh_token": refresh, "refresh_token_expires_in": 47304000,
+                                           "refresh_token": refresh, "refresh_token_expires_in": REFRESH_TTL,
                                            "token_type": "User Access Token"})
             if grant == "client_credentials":
                 token = f"v^1.1#i^1#app-{secrets.token_urlsafe(16)}"
@@ -397,10 +541,12 @@ class EbaySimulator(Simulator):
             return self._errors(400, 135001, "API_FINANCES", "The marketplace ID header is missing",
                                 "X-EBAY-C-MARKETPLACE-ID is required.")
         if self.require_signature:
-            missing = [h for h in ("x-ebay-signature-key", "Signature", "Signature-Input") if h not in request.headers]
-            if missing:
-                return self._errors(400, 215001, "API_FINANCES", "Signature validation failed",
-                                    f"missing headers: {', '.join(missing)}")
+            try:
+                check_signature(request.headers, request.method, request.path, request.body,
+                                public_key=self.signature_public_key, jwe=self.signature_jwe,
+                                now=self.clock.now(), max_skew=self.signature_max_skew)
+            except SignatureProblem as problem:
+                return self._errors(problem.status, problem.error_id, "ACCESS", problem.message, problem.long)
         try:
             limit = self._int(request, "limit", 20)
             offset = self._int(request, "offset", 0)
@@ -435,7 +581,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=DEFAULT_ORDERS)
     args = parser.parse_args(argv)
     sim = EbaySimulator(args.port, n_orders=args.orders)
-    print(f"client id {DEMO_CLIENT_ID}; refresh token {DEMO_REFRESH_TOKEN}; finances at http://{FINANCES_HOST}:<port>",
+    print(f"client id {DEMO_CLIENT_ID}; refresh token {DEMO_REFRESH_TOKEN}; RuName {DEMO_RUNAME}; "
+          f"consent page http://{API_HOST}:<port>{AUTHORIZE_PATH}; finances at http://{FINANCES_HOST}:<port>",
           file=sys.stderr)
     run_forever(sim)
     return 0

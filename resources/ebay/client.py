@@ -4,8 +4,8 @@ Contract (docs: /work/shared/reference/api-contracts.md §3):
 
 * A **user** access token (authorization-code grant), never an application token: Fulfillment
   and Finances read the seller's own data. The long-lived refresh token (≈ 18 months) comes from
-  ``SOLEFLIPPER_EBAY_REFRESH_TOKEN`` or from :meth:`EbayClient.exchange_code`; access tokens
-  live 2 h (``expires_in: 7200``). Both are stored Fernet-encrypted through
+  ``SOLEFLIPPER_EBAY_REFRESH_TOKEN`` or from :meth:`EbayClient.exchange_code` (``soleflipper ebay
+  login``; consent page: :func:`build_consent_url`); access tokens live 2 h (``expires_in: 7200``). Both are stored Fernet-encrypted through
   :class:`~resources.token_store.TokenStore` (provider ``ebay``), so processes share one access
   token instead of each refreshing. The client refreshes when less than 5 minutes are left and
   once more on a 401 (then re-sends once); a rejected refresh (400 ``invalid_grant``) raises
@@ -18,6 +18,8 @@ Contract (docs: /work/shared/reference/api-contracts.md §3):
 * Paging: ``limit``/``offset``; the walk stops when a page is empty, ``offset + len(page)``
   reaches ``total``, or there is no ``next``. Items are de-duplicated by natural key within a walk.
 * Filters use eBay's bracket syntax, percent-encoded by httpx: ``lastmodifieddate:[a..b]``.
+* EU/UK sellers: with ``signing_key`` and ``signature_key_jwe`` every Finances request carries
+  eBay's digital-signature headers (:mod:`resources.ebay.signature`), signed again on each attempt.
 
 Records are returned exactly as received (amounts stay strings): the loader validates.
 """
@@ -29,11 +31,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 
+from resources.ebay.signature import RequestSigner
 from resources.http_client import ApiClient, ApiClientError, ApiError, AuthError, MalformedResponse
 from resources.token_store import TokenStore
 
@@ -43,17 +48,19 @@ PROVIDER = "ebay"
 DEFAULT_API_URL = "https://api.ebay.com"
 DEFAULT_FINANCES_URL = "https://apiz.ebay.com"
 DEFAULT_AUTH_URL = "https://api.ebay.com"
+DEFAULT_CONSENT_URL = "https://auth.ebay.com/oauth2/authorize"
 DEFAULT_MARKETPLACE_ID = "EBAY_DE"
 SCOPES = ("https://api.ebay.com/oauth/api_scope/sell.fulfillment.readonly",
           "https://api.ebay.com/oauth/api_scope/sell.finances")
 ORDERS_PATH = "/sell/fulfillment/v1/order"
 TRANSACTIONS_PATH = "/sell/finances/v1/transaction"
 TOKEN_PATH = "/identity/v1/oauth2/token"
+FINANCES_PREFIX = "/sell/finances/"
 ORDERS_MAX_LIMIT = 200
 FINANCES_MAX_LIMIT = 1000
 REFRESH_MARGIN_SECONDS = 300.0
 MAX_PAGES = 10_000
-LOGIN_HINT = ("set SOLEFLIPPER_EBAY_REFRESH_TOKEN to a valid user refresh token "
+LOGIN_HINT = ("run `soleflipper ebay login`, or set SOLEFLIPPER_EBAY_REFRESH_TOKEN to a valid user refresh token "
               "(eBay developer portal, User Tokens, sell.fulfillment + sell.finances scopes)")
 
 
@@ -67,6 +74,39 @@ def ebay_time(moment: datetime) -> str:
 def date_range(name: str, start: datetime | None, end: datetime | None = None) -> str:
     """``name:[start..end]`` (either end open)."""
     return f"{name}:[{ebay_time(start) if start else ''}..{ebay_time(end) if end else ''}]"
+
+
+def build_consent_url(consent_url: str, client_id: str, runame: str, state: str) -> str:
+    """eBay's consent page for the authorization-code grant (``redirect_uri`` is the RuName, not a URL)."""
+    if not runame:
+        raise ValueError("no RuName configured (SOLEFLIPPER_EBAY_RUNAME): the eBay Redirect URL name of "
+                         "your application (developer portal, User Tokens, 'Get a Token from eBay via Your Application')")
+    params = {"client_id": client_id, "redirect_uri": runame, "response_type": "code",
+              "scope": " ".join(SCOPES), "state": state}
+    return f"{consent_url}?{urlencode(params, quote_via=quote)}"
+
+
+@dataclass(frozen=True)
+class TokenStatus:
+    """What may be shown about stored tokens: whether and until when, never a value."""
+
+    stored: bool
+    access_expires_at: datetime | None = None
+    has_refresh_token: bool = False
+    refresh_expires_at: datetime | None = None
+
+
+def _moment(epoch: Any) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if isinstance(epoch, int | float) and not isinstance(epoch, bool) else None
+
+
+def describe_tokens(tokens: Mapping[str, Any] | None) -> TokenStatus:
+    """The shareable facts of a stored token record (as :class:`TokenStore` returns it)."""
+    if not tokens:
+        return TokenStatus(stored=False)
+    return TokenStatus(stored=True, access_expires_at=_moment(tokens.get("expires_at")),
+                       has_refresh_token=bool(tokens.get("refresh_token")),
+                       refresh_expires_at=_moment(tokens.get("refresh_expires_at")))
 
 
 class EbayClient(ApiClient):
@@ -85,6 +125,8 @@ class EbayClient(ApiClient):
         auth_url: str = DEFAULT_AUTH_URL,
         marketplace_id: str = DEFAULT_MARKETPLACE_ID,
         redirect_uri: str = "",
+        signing_key: str = "",
+        signature_key_jwe: str = "",
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         requests_per_second: float | None = 5.0,
@@ -93,6 +135,12 @@ class EbayClient(ApiClient):
         missing = [n for n, v in (("client_id", client_id), ("client_secret", client_secret)) if not v]
         if missing:
             raise ValueError(f"eBay client needs {', '.join(missing)}")
+        signer = None
+        if signing_key or signature_key_jwe:  # checked before the HTTP client exists: nothing to close
+            if not (signing_key and signature_key_jwe):
+                raise ValueError("eBay request signing needs both the signing key and its JWE "
+                                 f"({'the JWE' if signing_key else 'the private key'} is missing)")
+            signer = RequestSigner(signing_key, signature_key_jwe, clock)
         super().__init__(api_url.rstrip("/"), rate_limit_per_second=requests_per_second, sleep=sleep,
                          headers={"Accept": "application/json"}, **core)
         self.client_id = client_id
@@ -109,6 +157,20 @@ class EbayClient(ApiClient):
         self.refreshes = 0
         self.pages_fetched = 0
         self.duplicates_skipped = 0
+        self._signing_key = signing_key
+        self._signer = signer
+        if signer is not None:
+            self._http.event_hooks["request"].append(self._sign)
+
+    @property
+    def signs_requests(self) -> bool:
+        return self._signer is not None
+
+    def _sign(self, request: httpx.Request) -> None:
+        """httpx request hook: the final method, path, host and body are known only here."""
+        if self._signer is not None and request.url.path.startswith(FINANCES_PREFIX):
+            request.headers.update(self._signer.headers(request.method, request.url.path,
+                                                        request.url.netloc.decode("ascii"), request.content))
 
     # -- ApiClient hooks ------------------------------------------------------------------------
 
@@ -140,8 +202,10 @@ class EbayClient(ApiClient):
 
     def secrets(self) -> Iterable[str]:
         tokens = self._tokens or {}
+        # the key as configured, and each long line of it (a PEM's base64 body, wherever it is quoted)
+        signing = [self._signing_key, *(p for p in self._signing_key.split() if len(p) >= 16)]
         return [s for s in (self._client_secret, self._env_refresh, tokens.get("access_token"),
-                            tokens.get("refresh_token")) if isinstance(s, str) and s]
+                            tokens.get("refresh_token"), *signing) if isinstance(s, str) and s]
 
     # -- OAuth ----------------------------------------------------------------------------------
 
@@ -156,7 +220,7 @@ class EbayClient(ApiClient):
             raise ApiClientError("the eBay token response has no access_token")
         return data
 
-    def exchange_code(self, code: str) -> None:
+    def exchange_code(self, code: str) -> TokenStatus:
         """Trade a consent-page authorization code for tokens and store them (codes are single-use)."""
         try:
             data = self._token_call({"grant_type": "authorization_code", "code": code,
@@ -166,7 +230,8 @@ class EbayClient(ApiClient):
                 raise AuthError(exc.status, f"eBay rejected the authorization code ({exc.message})",
                                 method="POST", url_path=TOKEN_PATH) from None
             raise
-        self._store(data, data.get("refresh_token"))
+        with self._lock:
+            return describe_tokens(self._store(data, data.get("refresh_token")))
 
     def _refresh(self, reason: str) -> dict[str, Any]:
         stored = self.token_store.load(PROVIDER) or {}
@@ -197,6 +262,13 @@ class EbayClient(ApiClient):
             lifetime = 7200.0
         tokens = {"access_token": data["access_token"], "refresh_token": refresh_token,
                   "expires_at": self._clock() + lifetime, "token_type": data.get("token_type")}
+        # Only the code grant says how long the refresh token lives (≈ 18 months); keep it across refreshes.
+        if isinstance(data.get("refresh_token_expires_in"), int | float):
+            tokens["refresh_expires_at"] = self._clock() + float(data["refresh_token_expires_in"])
+        else:
+            previous = self._tokens or {}
+            if previous.get("refresh_token") == refresh_token and previous.get("refresh_expires_at"):
+                tokens["refresh_expires_at"] = previous["refresh_expires_at"]
         self.token_store.save(PROVIDER, tokens)
         self._tokens = tokens
         return tokens

@@ -6,19 +6,24 @@ frozen clock (shared with the client's).
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from resources.ebay import EbayClient
 from resources.ebay.resource import EbayResource, ebay_enabled
+from resources.ebay.signature import RequestSigner
 from resources.http_client import ApiError, AuthError
 from resources.token_store import TokenStore, new_key
 from simulators.ebay import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
+    DEMO_RUNAME,
     ORDERS_PATH,
     TOKEN_PATH,
     TRANSACTIONS_PATH,
@@ -159,22 +164,148 @@ def test_sign_in_by_authorization_code_stores_the_refresh_token_used_later(sim, 
     options = dict(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET, api_url=sim.api_url,
                    finances_url=sim.finances_url, auth_url=sim.auth_url, token_store=store, clock=sim.clock.now,
                    sleep=Sleeps(), requests_per_second=None)
-    with EbayClient(**options, redirect_uri="SoleFlipper-RuName") as first:
+    with EbayClient(**options, redirect_uri="Another-RuName") as other:
+        with pytest.raises(AuthError, match="authorization code"):
+            other.exchange_code(sim.issue_code())  # redirect_uri must be the RuName of the consent
+    with EbayClient(**options, redirect_uri=DEMO_RUNAME) as first:
         code = sim.issue_code()
-        first.exchange_code(code)
+        status = first.exchange_code(code)
         with pytest.raises(AuthError, match="authorization code"):
             first.exchange_code(code)  # single-use
     stored = store.load("ebay")
     assert stored["refresh_token"].startswith("v^1.1#i^1#r^1#sim-")
+    assert stored["refresh_expires_at"] == SEED_NOW.timestamp() + 47_304_000  # 18 months
+    assert status.refresh_expires_at == datetime.fromtimestamp(SEED_NOW.timestamp() + 47_304_000, UTC)
     sim.expire_tokens()
     with EbayClient(**options) as later:  # no refresh token configured: the stored one is used
         assert sum(len(p) for p in later.iter_orders(SINCE)) == 12
         assert later.refreshes == 1
     refresh = [r for r in _paths(sim, TOKEN_PATH) if r.form().get("grant_type") == "refresh_token"]
     assert [r.form()["refresh_token"] for r in refresh] == [stored["refresh_token"]]
+    assert store.load("ebay")["refresh_expires_at"] == stored["refresh_expires_at"]  # kept across the refresh
 
 
 def test_resource_from_env_and_enabled():
     assert ebay_enabled({"SOLEFLIPPER_EBAY_CLIENT_ID": "x"}) and not ebay_enabled({})
     resource = EbayResource.from_env("postgresql://db", {"SOLEFLIPPER_EBAY_FINANCES_URL": "http://localhost:1"})
     assert resource.finances_url == "http://localhost:1" and resource.api_url == "https://api.ebay.com"
+
+
+# -- digital signatures (EU/UK sellers) ---------------------------------------------------------
+
+# RFC 9421 Appendix B.1.4 "test-key-ed25519" (a published test key, not a secret) and the sample
+# request eBay's verification service accepts (README of eBay/digital-signature-verification-ebay-api).
+RFC_TEST_KEY = ("-----BEGIN PRIVATE KEY-----\n"
+                "MC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n"
+                "-----END PRIVATE KEY-----\n")
+EBAY_SAMPLE_JWE = (
+    "eyJ6aXAiOiJERUYiLCJlbmMiOiJBMjU2R0NNIiwidGFnIjoiSGdLcjNSSWFlZll0Mkd4blBUUTEwUSIsImFsZyI6IkEyNTZHQ01LVyIsIml2"
+    "IjoiQTVOQXFYUXlITkNIT01GVSJ9.z3JcS0vvxrYboqpySAq_Znww-3V6AllxmJP5JEMkuLY.K1f4MVMEc8ylbfSS.fASwJyMCk2tXZsNWk13I"
+    "cuVgSWTOcynSdAoJrK4WApZANlxAP9J0qr0Jz_4aFldFDSZ5tfuxLGqzJmWU7CiZWwNjk2XoVy8q5ogMrFNFwFXP4SrX1XORhNLZPTyS5DEqLD"
+    "PYn2NX944xendEwfcxxXsTSeNCUnmSyfitiscUC04GYOfn0UWQ2buSWx7Yod0IR2GtTGUsM9o3J-riuNDKhw.rRsWM1Sl_2stTnZLJkWVmQ")
+
+
+@pytest.mark.parametrize("key_text", [RFC_TEST_KEY, RFC_TEST_KEY.splitlines()[1],
+                                      "n4Ni+HpISpVObnQMW0wOhCKROaIKqKtW/2ZYb2p9KcU="])  # PEM, PKCS#8 base64, raw base64
+def test_signer_reproduces_ebays_published_sample(key_text):
+    headers = RequestSigner(key_text, EBAY_SAMPLE_JWE, clock=lambda: 1659651955).headers(
+        "post", "/verifysignature", "localhost:8080", b'{"hello": "world"}')
+    assert headers == {
+        "x-ebay-signature-key": EBAY_SAMPLE_JWE,
+        "Content-Digest": "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:",
+        "Signature-Input": 'sig1=("content-digest" "x-ebay-signature-key" "@method" "@path" "@authority")'
+                           ";created=1659651955",
+        "Signature": "sig1=:uunxYrXKC8KaoupD5D1DKdmQmrOhz6b4Xbhb3o9d4x4xFIpg++XzEZztOyeOI59rMMjM3NIcFgxBH0c1ckpfBw==:",
+    }
+
+
+def _pem(key: Ed25519PrivateKey) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+@pytest.fixture
+def eu_seller(sim):
+    """The simulator as for an EU seller: signatures required and verified with the enrolled key."""
+    sim.reset()
+    sim.clock.set(SEED_NOW)
+    private_pem, jwe = sim.enroll_signing_key()
+    sim.configure(require_signature=True)
+    yield private_pem, jwe
+    sim.configure(require_signature=False, signature_public_key=None, signature_jwe=None)
+
+
+def _client(sim, database_url, **options) -> EbayClient:
+    return EbayClient(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET, refresh_token=DEMO_REFRESH_TOKEN,
+                      api_url=sim.api_url, finances_url=sim.finances_url, auth_url=sim.auth_url,
+                      token_store=TokenStore(database_url, new_key()), clock=sim.clock.now, sleep=Sleeps(),
+                      requests_per_second=None, **options)
+
+
+def test_signed_finances_requests_are_accepted_and_only_finances_is_signed(sim, eu_seller, database_url):
+    private_pem, jwe = eu_seller
+    with _client(sim, database_url, signing_key=private_pem, signature_key_jwe=jwe) as client:
+        assert client.signs_requests
+        assert [len(p) for p in client.iter_transactions(SINCE, SEED_NOW, limit=4)] == [4, 4, 1]
+        assert sum(len(p) for p in client.iter_orders(SINCE)) == 12
+    calls = _paths(sim, TRANSACTIONS_PATH)
+    assert len(calls) == 3
+    for call in calls:
+        assert call.headers["x-ebay-signature-key"] == jwe
+        assert call.headers["Signature-Input"] == (
+            f'sig1=("x-ebay-signature-key" "@method" "@path" "@authority");created={int(SEED_NOW.timestamp())}')
+        assert call.headers["Signature"].startswith("sig1=:") and "Content-Digest" not in call.headers  # GET: no body
+    assert not [r for r in sim.requests if r.path != TRANSACTIONS_PATH and "Signature" in r.headers]
+
+
+def test_unsigned_finances_request_is_rejected_with_ebays_error(sim, eu_seller, database_url):
+    with _client(sim, database_url) as client, pytest.raises(ApiError) as caught:
+        list(client.iter_transactions(SINCE, SEED_NOW))
+    assert caught.value.status == 400
+    assert caught.value.message == "Missing x-ebay-signature-key header to fulfill the request. (errorId 215001, ACCESS)"
+    assert len(_paths(sim, TRANSACTIONS_PATH)) == 1  # a 400 is not retried
+
+
+def test_a_signature_by_another_key_is_rejected_once_without_a_token_refresh(sim, eu_seller, database_url):
+    _, jwe = eu_seller
+    with _client(sim, database_url, signing_key=_pem(Ed25519PrivateKey.generate()), signature_key_jwe=jwe) as client:
+        with pytest.raises(ApiError) as caught:
+            list(client.iter_transactions(SINCE, SEED_NOW))
+        assert client.refreshes == 1  # the sign-in only: a 403 is not taken for an expired token
+    assert caught.value.status == 403 and "errorId 215120, ACCESS" in str(caught.value)
+    assert "the signature does not verify" in str(caught.value)
+    assert len(_paths(sim, TRANSACTIONS_PATH)) == 1
+
+
+def test_the_signing_key_never_appears_in_logs_or_errors(sim, eu_seller, database_url, caplog):
+    private_pem, jwe = eu_seller
+    body_line = private_pem.splitlines()[1]
+    # a misbehaving server that echoes the key back must not get it into the exception either
+    sim.inject("status:400", path_prefix=TRANSACTIONS_PATH,
+               body={"errors": [{"errorId": 1, "domain": "X", "message": f"bad key {private_pem}",
+                                 "longMessage": f"bad key {body_line}"}]})
+    caplog.set_level(logging.DEBUG)
+    with _client(sim, database_url, signing_key=private_pem, signature_key_jwe=jwe) as client:
+        with pytest.raises(ApiError) as caught:
+            list(client.iter_transactions(SINCE, SEED_NOW))
+    assert caught.value.message == "bad key *** (errorId 1, X)" and "bad key ***" in caught.value.body
+    for text in (str(caught.value), caught.value.body, repr(caught.value.args), caplog.text):
+        assert body_line not in text
+    with pytest.raises(ValueError) as bad:  # a key that does not parse is not quoted either
+        _client(sim, database_url, signing_key=body_line[:-4], signature_key_jwe=jwe)
+    assert "Ed25519 private key" in str(bad.value) and body_line[:20] not in str(bad.value)
+    with pytest.raises(ValueError, match="the JWE is missing"):
+        _client(sim, database_url, signing_key=private_pem)
+
+
+def test_resource_passes_the_signing_key_and_needs_no_refresh_token_variable(eu_seller, database_url, monkeypatch):
+    private_pem, jwe = eu_seller
+    env = {"SOLEFLIPPER_EBAY_CLIENT_ID": DEMO_CLIENT_ID, "SOLEFLIPPER_EBAY_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+           "SOLEFLIPPER_FERNET_KEY": new_key(), "SOLEFLIPPER_EBAY_SIGNING_KEY": private_pem,
+           "SOLEFLIPPER_EBAY_SIGNATURE_KEY_JWE": jwe}
+    monkeypatch.delenv("SOLEFLIPPER_EBAY_REFRESH_TOKEN", raising=False)  # signed in with `ebay login` instead
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    resource = EbayResource.from_env(database_url).process_config_and_initialize()  # as Dagster resolves it
+    with resource.get_client() as client:
+        assert client.signs_requests and client._env_refresh == ""
