@@ -162,6 +162,61 @@ def sale_transaction(order: dict[str, Any], when: datetime | None = None, *, pay
     }
 
 
+def _order_transaction(order: dict[str, Any], kind: str, transaction_id: str, when: datetime,
+                       amount: Decimal, payout_id: str | None) -> dict[str, Any]:
+    """The fields every order-linked Finances transaction has; a DEBIT (the seller pays)."""
+    return {
+        "transactionId": transaction_id,
+        "orderId": order["orderId"],
+        "payoutId": payout_id or f"6000{order['orderId'][-5:]}",
+        "buyer": {"username": order["buyer"]["username"]},
+        "transactionType": kind,
+        "transactionStatus": "PAYOUT",
+        "transactionDate": iso(when),
+        "bookingEntry": "DEBIT",
+        "amount": money(amount),
+        "references": [{"referenceId": order["orderId"], "referenceType": "ORDER_ID"}],
+        "paymentsEntity": "eBay GmbH",
+    }
+
+
+def refund_transaction(order: dict[str, Any], when: datetime, refunds: dict[str, Decimal | str] | None = None, *,
+                       transaction_id: str | None = None, payout_id: str | None = None) -> dict[str, Any]:
+    """A REFUND to the buyer of ``order`` (a DEBIT). ``refunds`` maps line item ids to the amount
+    given back on that line (a line's whole ``total`` is a full refund); without it the whole
+    order is refunded and the transaction names no line (an order-level refund). eBay gives back
+    the final value fee on the refunded amount (a negative marketplace fee, ``FINAL_VALUE_FEE``)
+    but keeps the fixed per-order fee; ``amount`` is what leaves the seller: refund - fee credit."""
+    if refunds is None:
+        total = Decimal(order["pricingSummary"]["total"]["value"])
+        credit = -cents(total * FINAL_VALUE_RATE)
+        lines: list[dict[str, Any]] = []
+    else:
+        total, credit, lines = Decimal(0), Decimal(0), []
+        for line_item_id, value in refunds.items():
+            refunded = Decimal(value)
+            fee = -cents(refunded * FINAL_VALUE_RATE)
+            total, credit = total + refunded, credit + fee
+            lines.append({"lineItemId": line_item_id, "feeBasisAmount": money(refunded),
+                          "marketplaceFees": [{"feeType": "FINAL_VALUE_FEE", "amount": money(fee)}]})
+    transaction = _order_transaction(order, "REFUND", transaction_id or f"R{order['orderId']}-{iso(when)[:10]}",
+                                     when, total + credit, payout_id)
+    transaction.update(totalFeeBasisAmount=money(total), totalFeeAmount=money(credit),
+                       transactionMemo="Refund to the buyer")
+    if lines:
+        transaction["orderLineItems"] = lines
+    return transaction
+
+
+def shipping_label_transaction(order: dict[str, Any], when: datetime, cost: Decimal | str, *,
+                               transaction_id: str | None = None, payout_id: str | None = None) -> dict[str, Any]:
+    """A SHIPPING_LABEL the seller bought on eBay for ``order`` (a DEBIT of ``cost``)."""
+    transaction = _order_transaction(order, "SHIPPING_LABEL", transaction_id or f"L{order['orderId']}",
+                                     when, Decimal(cost), payout_id)
+    transaction["transactionMemo"] = "Shipping label"
+    return transaction
+
+
 def build_world(seed: int = DEFAULT_SEED, n_orders: int = DEFAULT_ORDERS) -> EbayWorld:
     """``n_orders`` orders over the 60 days before :data:`SEED_NOW`, oldest first; one two-line
     order, one cancelled order; every order but the newest :data:`PENDING_NEWEST` is paid out."""

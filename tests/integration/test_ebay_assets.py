@@ -3,7 +3,8 @@
 The sync functions run with the simulator's frozen clock; the Dagster multi-asset runs once
 more through ``dg.materialize``. One dbt run (on a copy of the session's demo warehouse) proves
 the API lines reach fct_sales, fct_unit_economics and the platform comparison, with the CSV
-report's line of the same order counted once.
+report's line of the same order counted once, and that eBay's REFUND and SHIPPING_LABEL
+transactions count in the sales (shipping, partial refunds, fee credits) and in fct_returns.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from resources.ebay import EbayClient, EbayResource, ebay_enabled
 from resources.token_store import TokenStore, new_key
 from resources.warehouse import WarehouseResource, ensure_all_raw_tables, load_rows
 from simulators.ebay import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, EbaySimulator
-from simulators.ebay_data import SEED_NOW
+from simulators.ebay_data import SEED_NOW, refund_transaction, shipping_label_transaction
 from soleflipper.formats import load_format
 from soleflipper.record_parsing import parse_records
 from soleflipper.settings import Settings
@@ -67,9 +68,9 @@ def _sale(conn, order_id: str) -> list[tuple]:
         " from staging.int_sales_unioned where order_number = %s order by order_line", (order_id,)).fetchall()
 
 
-def _csv_report_line(conn, order: dict) -> None:
+def _csv_report_line(conn, order: dict, index: int = 0) -> None:
     """The same order line as the Seller Hub Orders report has it (one sale, not two)."""
-    line = order["lineItems"][0]
+    line = order["lineItems"][index]
     record = {"Sales Record Number": "4711", "Order Number": order["orderId"], "Item Number": line["legacyItemId"],
               "Item Title": line["title"], "Quantity": "1", "Sold For": line["lineItemCost"]["value"],
               "Shipping And Handling": "6.99", "eBay Collected Tax": "0", "Total Price": line["total"]["value"],
@@ -79,11 +80,33 @@ def _csv_report_line(conn, order: dict) -> None:
     assert result.rows_loaded == 1
 
 
+def _refunds_and_label(sim) -> tuple[dict, dict, dict]:
+    """Two paid-out orders with Finances transactions after the sale, dated before the seeded
+    SALEs the sync's cursor tests rely on. Order ``r`` (lines 111.99 / 266.99 / 126.99 EUR): a
+    9.87 shipping label, 20.00 refunded on its first line, its second line refunded in full.
+    Order ``o`` (one line, 101.99): refunded in full by a REFUND naming no line."""
+    created = SEED_NOW - timedelta(days=40)
+    r = sim.add_order(created, [1, 2, 3], with_transaction=True)
+    o = sim.add_order(created + timedelta(hours=1), [4], with_transaction=True)
+    first, second, _ = (line["lineItemId"] for line in r["lineItems"])
+    added = {
+        "label": shipping_label_transaction(r, created + timedelta(days=1), "9.87"),
+        "partial": refund_transaction(r, created + timedelta(days=3), {first: "20.00"}),
+        "full": refund_transaction(r, created + timedelta(days=4), {second: "266.99"}),
+        "order": refund_transaction(o, created + timedelta(days=5)),
+    }
+    with sim.lock:
+        sim.world.transactions.extend(added.values())
+    return r, o, added
+
+
 def test_payout_after_the_order_attaches_fees_once_and_reaches_every_mart(sim, database_copy, tmp_path: Path):
     url, _ = database_copy("demo_warehouse", build_demo_warehouse)
     # two sizes of one multi-variation listing in one order: two sales
     sim.add_order(SEED_NOW - timedelta(days=20), [0, 0], with_transaction=True)
-    orders = sorted(sim.world.orders, key=lambda o: o["creationDate"])
+    refunded, refunded_order, added = _refunds_and_label(sim)
+    orders = sorted((o for o in sim.world.orders if o not in (refunded, refunded_order)),
+                    key=lambda o: o["creationDate"])
     pending, newest = orders[-2], orders[-1]  # the two newest orders: no Finances transaction yet
     paid = orders[0]
     client = _client(sim, url)
@@ -91,10 +114,12 @@ def test_payout_after_the_order_attaches_fees_once_and_reaches_every_mart(sim, d
         ensure_all_raw_tables(conn)
         conn.commit()
         _csv_report_line(conn, paid)
+        _csv_report_line(conn, refunded, 1)  # the report's record of a line refunded in full: no sale
 
         first, orders_cursor = sync_orders(client, conn, since=None, now=SEED_NOW, overlap=OVERLAP)
         txns, cursor, _ = sync_transactions(client, conn, since=None, now=SEED_NOW, overlap=OVERLAP)
-        assert first.totals()["rows_loaded"] == 13 and txns.totals()["rows_loaded"] == 10
+        assert first.totals()["rows_loaded"] == 15
+        assert (txns.totals()["rows_loaded"], txns.totals()["rows_quarantined"]) == (16, 0)
         (line, fee, payout), = _line_fees(pending)
         assert (fee, payout) == (Decimal("13.51"), Decimal("88.48"))
         assert _sale(conn, pending["orderId"]) == [("ebay_api", line, Decimal("101.99"), None, None, False)]
@@ -124,31 +149,63 @@ def test_payout_after_the_order_attaches_fees_once_and_reaches_every_mart(sim, d
         assert start4 == cursor3 - OVERLAP
         assert (fourth.totals()["rows_loaded"], fourth.totals()["rows_duplicate"]) == (0, 1)
         assert conn.execute("select count(*), count(distinct transaction_id) from raw.ebay_api_transactions"
-                            ).fetchone() == (12, 12)
+                            ).fetchone() == (18, 18)
         conn.commit()
 
     # Only the models between the eBay staging views and the marts asserted below (time budget).
     dbt_ok(url, tmp_path / "target", "build", "--exclude", "resource_type:test", "--select", "ebay_item_mappings",
            *(f"{staging}+,+{mart}" for staging in ("stg_ebay__api_orders", "stg_ebay__api_transactions")
-             for mart in ("mv_platform_performance", "unmatched_items")))
+             for mart in ("mv_platform_performance", "unmatched_items", "fct_returns")))
 
     expected = {(o["orderId"], legacy): (fee, pay) for o in orders if o["cancelStatus"]["cancelState"] != "CANCELED"
                 for legacy, fee, pay in _line_fees(o)}
     fees, payouts = sum(f for f, _ in expected.values()), sum(p for _, p in expected.values())
+    # Order `refunded`, by hand. SALE fees 14.45 + 0.35 (first line), 34.44, 16.38; the 20.00
+    # refund gives back 2.58 of fees. The second line is a return, not a sale; the 9.87 label is
+    # split over the other two by line total: 9.87 * 111.99 / 238.98 = 4.63, the last 5.24.
+    # First line: gross 111.99 - 20.00 = 91.99, fees 14.80 - 2.58 = 12.22, payout
+    # 91.99 - 12.22 - 4.63 = 75.14; third: gross 126.99, fees 16.38, payout 126.99 - 16.38 - 5.24.
+    first, second, third = (line["legacyItemId"] for line in refunded["lineItems"])
+    refund_sales = {
+        (refunded["orderId"], first): (Decimal("91.99"), Decimal("12.22"), Decimal("4.63"), "EUR",
+                                       Decimal("75.14"), Decimal("16.85")),
+        (refunded["orderId"], third): (Decimal("126.99"), Decimal("16.38"), Decimal("5.24"), "EUR",
+                                       Decimal("105.37"), Decimal("21.62")),
+    }
     with psycopg.connect(url) as conn:
         sales = conn.execute(
-            "select order_number, order_line, source_system, seller_fee_amount, payout_amount, total_fees_amount"
+            "select order_number, order_line, source_system, gross_amount, seller_fee_amount, shipping_fee_amount,"
+            " shipping_fee_currency, payout_amount, total_fees_amount, payout_currency"
             " from transactions.fct_sales where platform = 'ebay'").fetchall()
-        assert len(sales) == len(expected) == 14
-        assert {(s[0], s[1]): (s[3], s[4]) for s in sales} == expected
-        assert {s[2] for s in sales} == {"ebay_api"}  # the report line of `paid` is the same sale
-        assert all(s[5] == s[3] for s in sales)  # gross - payout is exactly eBay's fees
+        assert len(sales) == len(expected) + 2 == 16
+        by_line = {(s[0], s[1]): s for s in sales}
+        assert {key: (s[4], s[7]) for key, s in by_line.items() if key not in refund_sales} == expected
+        assert {key: by_line[key][3:9] for key in refund_sales} == refund_sales
+        assert {s[2] for s in sales} == {"ebay_api"}  # the report lines: the same sale, or a return
+        assert {s[9] for s in sales} == {"EUR"}
+        # gross - payout is exactly what eBay charged: its fees and the shipping label
+        assert all(s[8] == s[4] + (s[5] or 0) for s in sales if s[4] is not None)
         units = conn.execute("select count(*), sum(fees_home), sum(payout_home) from finance.fct_unit_economics"
                              " where platform = 'ebay'").fetchone()
-        assert units == (14, fees, payouts)
+        fees += Decimal("16.85") + Decimal("21.62")
+        payouts += Decimal("75.14") + Decimal("105.37")
+        assert units == (16, fees, payouts)
         platform = conn.execute("select units_sold, fees_home from analytics.mv_platform_performance"
                                 " where platform = 'ebay'").fetchone()
-        assert platform == (14, fees)
+        assert platform == (16, fees)
+        returns = conn.execute(
+            "select return_id, kind, order_number, purchase_id, occurred_at, amount, amount_currency, source_system,"
+            " reason from transactions.fct_returns where platform = 'ebay' order by return_id").fetchall()
+        when = {name: datetime.fromisoformat(t["transactionDate"].replace("Z", "+00:00")) for name, t in added.items()}
+        (only,) = (line["legacyItemId"] for line in refunded_order["lineItems"])
+        assert returns == sorted([
+            (f"buyer_return:ebay:{refunded['orderId']}:{second}", "buyer_return", refunded["orderId"], None,
+             when["full"], Decimal("266.99"), "EUR", "ebay_api",
+             f"eBay refund in full of item {second} ({added['full']['transactionId']})"),
+            (f"buyer_return:ebay:{refunded_order['orderId']}:{only}", "buyer_return", refunded_order["orderId"], None,
+             when["order"], Decimal("101.99"), "EUR", "ebay_api",
+             f"eBay refund in full of item {only} ({added['order']['transactionId']})"),
+        ])
         unmatched = conn.execute("select count(*) from products.unmatched_items where source = 'ebay_api_orders'"
                                  " and reason = 'no style code'").fetchone()[0]
         assert unmatched == 0  # every line: style code from its SKU or the reviewed mapping

@@ -5,8 +5,9 @@
 -- int_sales_matched decides which rows are the same sale; fct_sales keeps one row per sale.
 --
 -- Platform sources: StockX seller report and API orders with a payout (not canceled or
--- returned), eBay API order lines (not cancelled; fees from Finances) and Orders report lines
--- (not the order summary rows), Alias/GOAT invoices and Alias
+-- returned), eBay API order lines (not cancelled or refunded in full; fees, partial refunds
+-- and shipping labels from Finances) and Orders report lines (not the order summary rows, not
+-- lines the API has refunded in full), Alias/GOAT invoices and Alias
 -- consignment sales. Manual sources: Notion sales and the sales sheet, without returns to the
 -- supplier (platform 'return': no sale). Date-only sources sell at 00:00 UTC of their day.
 with
@@ -123,6 +124,18 @@ stockx_api as (
 
 ),
 
+ebay_api_refunded_lines as (
+
+    -- eBay API lines refunded in full are returns (fct_returns), no sales: nor is the
+    -- Orders report's record of the same line.
+    select
+        order_id as order_number,
+        order_line
+    from {{ ref('int_ebay_order_line_finances') }}
+    where is_fully_refunded
+
+),
+
 ebay_lines as (
 
     select
@@ -156,80 +169,59 @@ ebay_lines as (
         null::text as notion_page_id,
         load_batch_id,
         loaded_at
-    from {{ ref('stg_ebay__orders') }}
-    where row_type = 'order_line'
-
-),
-
-ebay_api_line_fees as (
-
-    -- Fees per order line from the order's SALE transaction in eBay Finances (reported positive).
-    -- Null until that transaction arrives, which is often after the order.
-    select
-        transactions.order_id,
-        line ->> 'lineItemId' as line_item_id,
-        (line -> 'feeBasisAmount' ->> 'value')::numeric as fee_basis_amount,
-        sum((fee -> 'amount' ->> 'value')::numeric) as fee_amount,
-        min(fee -> 'amount' ->> 'currency') as fee_currency,
-        max(transactions.transaction_date) filter (where transactions.is_paid_out) as paid_out_at
-    from {{ ref('stg_ebay__api_transactions') }} as transactions
-    cross join
-        lateral jsonb_array_elements(
-            case
-                when jsonb_typeof(transactions.order_line_items) = 'array' then transactions.order_line_items
-                else '[]'
-            end
-        ) as line
-    cross join
-        lateral jsonb_array_elements(
-            case when jsonb_typeof(line -> 'marketplaceFees') = 'array' then line -> 'marketplaceFees' else '[]' end
-        ) as fee
-    where transactions.transaction_type = 'SALE'
-    group by transactions.order_id, line ->> 'lineItemId', line -> 'feeBasisAmount' ->> 'value'
+    from {{ ref('stg_ebay__orders') }} as report
+    where
+        row_type = 'order_line'
+        and not exists (
+            select refunded.order_number
+            from ebay_api_refunded_lines as refunded
+            where report.order_number = refunded.order_number and report.item_number = refunded.order_line
+        )
 
 ),
 
 ebay_api as (
 
-    -- eBay API order lines (not cancelled). Gross is what the buyer paid for the line incl.
-    -- shipping (eBay's final value fee basis); the payout is that minus the line's fees, so
-    -- gross - payout is exactly the fees eBay charged. order_line is the listing's item number,
-    -- as in the Orders report: int_sales_matched keeps one sale per order line (API first).
+    -- eBay API order lines (not cancelled, not refunded in full) with the money eBay Finances
+    -- reports for them (int_ebay_order_line_finances): gross is what the buyer paid for the line
+    -- incl. shipping (eBay's final value fee basis) minus partial refunds; fees are the SALE's
+    -- minus the fees eBay gave back on refunds; shipping is the line's share of the order's
+    -- shipping labels; payout = fee basis - refunds - fees - shipping, so gross - payout is
+    -- exactly what eBay charged. Fees and payout are null until the SALE transaction arrives.
+    -- order_line is the listing's item number, as in the Orders report: int_sales_matched
+    -- keeps one sale per order line (API first).
     select
         'ebay_api' as source_system,
-        orders.order_id || ':' || orders.line_item_id as source_row_id,
+        lines.order_id || ':' || lines.line_item_id as source_row_id,
         true as is_platform_source,
         1 as source_precedence,
         'ebay' as platform,
-        orders.order_id as order_number,
-        orders.order_line,
-        orders.sold_at,
-        fees.paid_out_at,
-        orders.item_title as item_name,
-        orders.style_code,
-        orders.size_label,
-        orders.size_label as size_label_normalized,
-        orders.quantity,
-        orders.buyer_country,
+        lines.order_id as order_number,
+        lines.order_line,
+        lines.sold_at,
+        lines.paid_out_at,
+        lines.item_title as item_name,
+        lines.style_code,
+        lines.size_label,
+        lines.size_label as size_label_normalized,
+        lines.quantity,
+        lines.buyer_country,
         null::text as buyer_city,
-        orders.line_total as gross_amount,
-        orders.line_total_currency as gross_currency,
-        fees.fee_amount as seller_fee_amount,
-        fees.fee_currency as seller_fee_currency,
+        lines.gross_amount,
+        lines.gross_currency,
+        lines.seller_fee_amount,
+        lines.seller_fee_currency,
         null::numeric as payment_fee_amount,
         null::text as payment_fee_currency,
-        null::numeric as shipping_fee_amount,
-        null::text as shipping_fee_currency,
-        coalesce(fees.fee_basis_amount, orders.line_total) - fees.fee_amount as payout_amount,
-        orders.line_total_currency as payout_currency,
+        lines.shipping_label_amount as shipping_fee_amount,
+        lines.shipping_label_currency as shipping_fee_currency,
+        lines.payout_amount,
+        lines.payout_currency,
         null::text as notion_page_id,
-        orders.load_batch_id,
-        orders.loaded_at
-    from {{ ref('stg_ebay__api_orders') }} as orders
-    left join ebay_api_line_fees as fees
-        on orders.order_id = fees.order_id
-        and orders.line_item_id = fees.line_item_id
-    where not orders.is_cancelled
+        lines.load_batch_id,
+        lines.loaded_at
+    from {{ ref('int_ebay_order_line_finances') }} as lines
+    where not lines.is_fully_refunded
 
 ),
 

@@ -1,13 +1,14 @@
 -- Returns and cancellations, one row per record of one:
 --   order_cancelled       a StockX API order with status CANCELED (CANCELLED): the sale did not happen
---   buyer_return          a StockX API order with status RETURNED
+--   buyer_return          a StockX API order with status RETURNED; an eBay API order line
+--                         refunded in full (int_ebay_order_line_finances: no sale either)
 --   returned_to_supplier  a pair sent back to its supplier (int_inventory_exits: Notion Sales
 --                         pages and sales sheet rows with platform Return; a Notion purchase
 --                         Status or purchases sheet note saying so, when no sale record does)
 --   purchase_cancelled    a purchase cancelled at the supplier (Notion Status Cancelled): not
 --                         an inventory item
--- Amounts keep their own currency: the StockX order amount; the refund recorded on the return
--- record, else the purchase's gross price.
+-- Amounts keep their own currency: the StockX order amount; what eBay refunded to the buyer for
+-- the line; the refund recorded on the return record, else the purchase's gross price.
 with
 
 purchases as (
@@ -65,6 +66,48 @@ from_stockx as (
         orders.size_label
     from stockx_orders as orders
     left join recorded_stockx_purchases as recorded on orders.order_number = recorded.sale_order_number
+
+),
+
+ebay_refunded_lines as (
+
+    select * from {{ ref('int_ebay_order_line_finances') }}
+    where is_fully_refunded
+
+),
+
+recorded_ebay_purchases as (
+
+    -- The unit the reseller recorded this eBay order for, when exactly one names it (the line
+    -- is only clear in an order of one line).
+    select
+        sale_order_number,
+        min(purchase_id) as purchase_id
+    from purchases
+    where sale_order_number is not null and coalesce(sale_platform, 'ebay') in ('ebay', 'other')
+    group by sale_order_number
+    having count(*) = 1
+
+),
+
+from_ebay as (
+
+    select
+        'buyer_return:ebay:' || lines.order_id || ':' || lines.order_line as return_id,
+        'buyer_return' as kind,
+        'ebay' as platform,
+        lines.order_id as order_number,
+        case when lines.lines_in_order = 1 then recorded.purchase_id end as purchase_id,
+        lines.refunded_at as occurred_at,
+        lines.refunded_amount as amount,
+        lines.refunded_currency as amount_currency,
+        'ebay_api' as source_system,
+        'eBay refund in full of item ' || lines.order_line || ' (' || lines.refund_transaction_ids || ')' as reason,
+        lines.item_title as product_name,
+        lines.style_code,
+        lines.size_label
+    from ebay_refunded_lines as lines
+    left join recorded_ebay_purchases as recorded on lines.order_id = recorded.sale_order_number
 
 ),
 
@@ -136,6 +179,8 @@ from_cancelled_purchases as (
 unioned as (
 
     select * from from_stockx
+    union all
+    select * from from_ebay
     union all
     select * from from_supplier_returns
     union all
