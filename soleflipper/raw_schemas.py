@@ -111,9 +111,10 @@ DOMAIN_RULES: dict[str, DomainRules] = {
         non_negative=("price_subtotal", "delivery_cost", "order_total", "total_fee_basis_amount",
                       "total_marketplace_fee"),
         not_null=("order_id", "creation_date", "last_modified_date", "line_items")),
-    # amount is signed (bookingEntry DEBIT: a charge); fees are never negative
+    # amount is signed (bookingEntry DEBIT: a charge); so is total_fee_amount: a REFUND carries the
+    # fees eBay gives back as negative marketplaceFees (int_ebay_order_line_finances nets them)
     "ebay_api_transactions": DomainRules(
-        non_negative=("total_fee_amount", "total_fee_basis_amount"),
+        non_negative=("total_fee_basis_amount",),
         not_null=("transaction_id", "transaction_type", "transaction_date")),
     "ebay_sold_listings": DomainRules(non_negative=("sold_price",), not_null=("item_number", "sold_date")),
     "alias_consignment": DomainRules(non_negative=("sale_price",), not_null=("order_number",)),

@@ -146,3 +146,15 @@ def test_platform_text_matches_staging():
     assert platform_text("eBay.de") == "ebayde"
     assert platform_text("In Person") == "inperson"
     assert {platform_text(p) for p in ("StockX", "Alias", "We The New", "Kleinanzeigen")} <= KNOWN_PLATFORMS
+
+
+def test_ebay_refund_with_fees_given_back_passes_and_a_negative_fee_basis_fails():
+    fmt = load_format("ebay_api_transactions")
+    row = {c: None for c in fmt.column_names}
+    row.update({"transaction_id": "t-1", "transaction_type": "REFUND",
+                "transaction_date": dt.datetime(2026, 11, 2, tzinfo=UTC),
+                "total_fee_basis_amount": Decimal("20.00"), "total_fee_amount": Decimal("-2.58")})
+    bad = {**row, "transaction_id": "t-2", "total_fee_basis_amount": Decimal("-20.00")}
+    report = ValidationReport()
+    validate_chunk(table_schema(fmt), pd.DataFrame.from_records([row, bad]), report)
+    assert dict(report.by_check) == {"total_fee_basis_amount: >= 0": 1}

@@ -73,7 +73,8 @@ problems as (
         null as purchase_id,
         'StockX order ' || returns.order_number || ' is both cancelled and returned' as problem
     from returns
-    where returns.kind in ('order_cancelled', 'buyer_return')
+    -- StockX only: an eBay order with two lines refunded in full has two buyer_return rows
+    where returns.kind in ('order_cancelled', 'buyer_return') and returns.platform = 'stockx'
     group by returns.order_number
     having count(*) > 1
 
