@@ -279,14 +279,18 @@ def demo_services(settings: Settings, n_sales: int = 2000, seed: int = 7) -> Ite
 @contextmanager
 def _ebay_service() -> Iterator[dict[str, Any]]:
     """The eBay simulator, unless an eBay application is configured (SOLEFLIPPER_EBAY_CLIENT_ID):
-    DemoServices fields. Exports the demo app's credentials and refresh token and both hosts
-    (Finances answers on ``localhost``, Fulfillment on ``127.0.0.1``), so the eBay assets join."""
+    DemoServices fields. Exports the demo app's credentials and refresh token, both hosts (Finances
+    answers on ``localhost``, Fulfillment on ``127.0.0.1``), a Finances signing key the simulator
+    verifies, and the RuName and consent URL (``soleflipper ebay login --auto-approve`` works), so
+    the eBay assets join."""
     from resources.ebay import resource as ebay_env
     from simulators.ebay import (
+        AUTHORIZE_PATH,
         DEMO_CLIENT_ID,
         DEMO_CLIENT_SECRET,
         DEMO_PORT,
         DEMO_REFRESH_TOKEN,
+        DEMO_RUNAME,
         EbaySimulator,
     )
 
@@ -296,9 +300,15 @@ def _ebay_service() -> Iterator[dict[str, Any]]:
     sim = EbaySimulator(_port(ENV_EBAY_SIMULATOR_PORT, DEMO_PORT))
     _start(sim)
     try:
+        # The demo seller is German: eBay wants Finances requests signed (EU/UK sellers). The
+        # simulator verifies every signature with the public half of a key made for this run.
+        signing_key, signature_key_jwe = sim.enroll_signing_key()
+        sim.configure(require_signature=True)
         exported = {ebay_env.ENV_CLIENT_ID: DEMO_CLIENT_ID, ebay_env.ENV_CLIENT_SECRET: DEMO_CLIENT_SECRET,
                     ebay_env.ENV_REFRESH_TOKEN: DEMO_REFRESH_TOKEN, ebay_env.ENV_API_URL: sim.api_url,
-                    ebay_env.ENV_AUTH_URL: sim.auth_url, ebay_env.ENV_FINANCES_URL: sim.finances_url}
+                    ebay_env.ENV_AUTH_URL: sim.auth_url, ebay_env.ENV_FINANCES_URL: sim.finances_url,
+                    ebay_env.ENV_SIGNING_KEY: signing_key, ebay_env.ENV_SIGNATURE_KEY_JWE: signature_key_jwe,
+                    ebay_env.ENV_RUNAME: DEMO_RUNAME, ebay_env.ENV_CONSENT_URL: sim.api_url + AUTHORIZE_PATH}
         with _exported(exported):
             log.info("eBay simulator on %s (Finances on %s)", sim.api_url, sim.finances_url)
             yield {"ebay_api_url": sim.api_url, "ebay_simulator": sim}

@@ -50,7 +50,8 @@ NOTION_IDS = ("SOLEFLIPPER_NOTION_PURCHASES_DATABASE_ID", "SOLEFLIPPER_NOTION_SA
 NOTION_BASE_URL_ENV, NOTION_DEFAULT_BASE_URL = "SOLEFLIPPER_NOTION_BASE_URL", "https://api.notion.com/v1"
 EBAY_CLIENT_ID = "SOLEFLIPPER_EBAY_CLIENT_ID"
 EBAY_REQUIRED = (EBAY_CLIENT_ID, "SOLEFLIPPER_EBAY_CLIENT_SECRET")
-EBAY_REFRESH_TOKEN = "SOLEFLIPPER_EBAY_REFRESH_TOKEN"  # may instead be in the token store (exchange_code)
+EBAY_REFRESH_TOKEN = "SOLEFLIPPER_EBAY_REFRESH_TOKEN"  # may instead be in the token store (ebay login)
+EBAY_SIGNING = ("SOLEFLIPPER_EBAY_SIGNING_KEY", "SOLEFLIPPER_EBAY_SIGNATURE_KEY_JWE")
 EBAY_API_URL_ENV, EBAY_DEFAULT_API_URL = "SOLEFLIPPER_EBAY_API_URL", "https://api.ebay.com"
 ALIAS_TOKEN = "SOLEFLIPPER_ALIAS_TOKEN"
 ALIAS_BASE_URL_ENV, ALIAS_DEFAULT_BASE_URL = "SOLEFLIPPER_ALIAS_API_URL", "https://api.alias.org/api/v1"
@@ -106,6 +107,18 @@ def _var(name: str, environ: Mapping[str, str], need: str, missing_status: str) 
     return Row(f"env {name}", missing_status, f"missing ({need})")
 
 
+def _ebay_signing(environ: Mapping[str, str]) -> Row:
+    """Finances request signing: both variables or neither (EU and UK sellers need them)."""
+    key, jwe = (bool(_get(environ, name)) for name in EBAY_SIGNING)
+    name = "env " + " + ".join(EBAY_SIGNING)
+    if key and jwe:
+        return Row(name, OK, "set (Finances requests are signed)")
+    if key or jwe:
+        missing = EBAY_SIGNING[1] if key else EBAY_SIGNING[0]
+        return Row(name, FAIL, f"{missing} missing: set both or neither")
+    return Row(name, OK, "not set (Finances requests unsigned; EU and UK sellers need both)")
+
+
 def check_credentials(environ: Mapping[str, str], *, fernet_key_file: Path | None = None) -> list[Row]:
     """Set / missing for the variables of every enabled source; values are never read out."""
     rows: list[Row] = []
@@ -134,7 +147,9 @@ def check_credentials(environ: Mapping[str, str], *, fernet_key_file: Path | Non
         rows.append(Row("Notion", OK, f"not configured ({NOTION_TOKEN} missing): Notion assets are off"))
     if ebay:
         rows += [_var(name, environ, "eBay needs it", FAIL) for name in EBAY_REQUIRED]
-        rows.append(_var(EBAY_REFRESH_TOKEN, environ, "eBay needs it unless a token was stored", WARN))
+        rows.append(_var(EBAY_REFRESH_TOKEN, environ,
+                         "eBay needs it unless `soleflipper ebay login` stored a token", WARN))
+        rows.append(_ebay_signing(environ))
     else:
         rows.append(Row("eBay", OK, f"not configured ({EBAY_CLIENT_ID} missing): eBay assets are off"))
     if _get(environ, ALIAS_TOKEN):

@@ -80,7 +80,10 @@ def test_credentials_of_enabled_sources_set_or_missing_never_values(tmp_path: Pa
         Row("Notion", OK, "not configured (SOLEFLIPPER_NOTION_TOKEN missing): Notion assets are off"),
         Row("env SOLEFLIPPER_EBAY_CLIENT_ID", OK, "set"),
         Row("env SOLEFLIPPER_EBAY_CLIENT_SECRET", FAIL, "missing (eBay needs it)"),
-        Row("env SOLEFLIPPER_EBAY_REFRESH_TOKEN", WARN, "missing (eBay needs it unless a token was stored)"),
+        Row("env SOLEFLIPPER_EBAY_REFRESH_TOKEN", WARN,
+            "missing (eBay needs it unless `soleflipper ebay login` stored a token)"),
+        Row("env SOLEFLIPPER_EBAY_SIGNING_KEY + SOLEFLIPPER_EBAY_SIGNATURE_KEY_JWE", OK,
+            "not set (Finances requests unsigned; EU and UK sellers need both)"),
         Row("env SOLEFLIPPER_ALIAS_TOKEN", OK, "set"),
         Row("env SOLEFLIPPER_ALERT_WEBHOOK_URL", WARN, "missing (failed runs are only logged, not sent)"),
     ]
@@ -88,6 +91,13 @@ def test_credentials_of_enabled_sources_set_or_missing_never_values(tmp_path: Pa
     both = doctor.check_credentials({**env, **marketplaces})
     assert both[3] == Row("env SOLEFLIPPER_FERNET_KEY", FAIL, "missing (StockX and eBay tokens are stored encrypted "
                                                            "with it)")
+    signing = "env SOLEFLIPPER_EBAY_SIGNING_KEY + SOLEFLIPPER_EBAY_SIGNATURE_KEY_JWE"
+    key_only = doctor.check_credentials({**marketplaces, "SOLEFLIPPER_EBAY_SIGNING_KEY": "pem-8"})
+    assert Row(signing, FAIL, "SOLEFLIPPER_EBAY_SIGNATURE_KEY_JWE missing: set both or neither") in key_only
+    signed = doctor.check_credentials({**marketplaces, "SOLEFLIPPER_EBAY_SIGNING_KEY": "pem-8",
+                                       "SOLEFLIPPER_EBAY_SIGNATURE_KEY_JWE": "jwe-9"})
+    assert Row(signing, OK, "set (Finances requests are signed)") in signed
+    assert "pem-8" not in repr(signed) and "jwe-9" not in repr(signed)
     simulated = doctor.check_credentials({"SOLEFLIPPER_NOTION_TOKEN": "t", "SOLEFLIPPER_NOTION_BASE_URL": "http://x"})
     assert simulated[3:5] == [Row("env SOLEFLIPPER_NOTION_PURCHASES_DATABASE_ID", OK, "default (simulator)"),
                               Row("env SOLEFLIPPER_NOTION_SALES_DATABASE_ID", OK, "default (simulator)")]
