@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): benchmarks/run.py runs the cases in benchmarks/cases/."""

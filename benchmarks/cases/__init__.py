@@ -1,0 +1,1 @@
+"""Benchmark cases: each module exposes CASES: list[benchmarks.harness.Case]."""
