@@ -53,8 +53,11 @@ setup: install
 run: install
 	$(BIN)/soleflipper run
 
+# Two pytest-xdist workers (TEST_WORKERS=0: one process): the suite waits on dbt, PostgreSQL and
+# subprocesses as much as it computes. A file's tests stay together (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: install browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The browser test (tests/e2e/test_dagster_ui_browser.py) drives headless Chromium. Install
 # Debian's chromium when it is missing and apt-get is usable as root; otherwise a one-line note
@@ -103,6 +106,15 @@ lint: install
 # the PostgreSQL 15 service on :5432 (the oldest version we support).
 smoke: install
 	$(BIN)/pytest -q tests/e2e/test_cli.py tests/integration/test_warehouse_loader.py
+
+# Benchmarks, written to benchmarks/RESULTS.md (not part of `make test`; BENCH_ARGS="--quick" or
+# "--cases ingest" to narrow). The server: SOLEFLIPPER_DATABASE_URL, else the local cluster. dlt,
+# which the ingest case measures against, installs from its own lock, only here; regenerate it with
+#   uv pip compile pyproject.toml --group bench -c requirements.lock --python-version 3.11 --generate-hashes -o benchmarks/requirements-bench.lock
+.PHONY: bench
+bench: install
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r benchmarks/requirements-bench.lock
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .pytest_cache

@@ -150,10 +150,12 @@ def maintenance_url(url: str) -> str:
 
 
 def create_database(server_url: str, dbname: str) -> str:
-    """(Re)create ``dbname`` on the server of ``server_url``; returns its URL."""
+    """(Re)create ``dbname`` (JIT off) on the server of ``server_url``; returns its URL."""
     with psycopg.connect(maintenance_url(server_url), autocommit=True, connect_timeout=10) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        # As `soleflipper setup` does for the warehouse (resources/postgres.py disable_jit).
+        conn.execute(sql.SQL("ALTER DATABASE {} SET jit = off").format(sql.Identifier(dbname)))
     return _with_dbname(_libpq_url(server_url), dbname)
 
 
