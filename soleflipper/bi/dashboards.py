@@ -396,7 +396,7 @@ def _known(columns: Iterable[str]) -> str:
 def _check_card(card: Card, relations: Mapping[tuple[str, str], frozenset[str]]) -> None:
     import sqlglot
     from sqlglot import exp
-    from sqlglot.errors import ParseError
+    from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.scope import Scope, traverse_scope
 
     source = card.source or "<dashboard>"
@@ -423,10 +423,15 @@ def _check_card(card: Card, relations: Mapping[tuple[str, str], frozenset[str]])
             raise fail(f"filter {tag}: column {schema}.{table}.{column} does not exist (known: {_known(columns)})")
 
     sql = render_sql(card, {tag: f"{f.qualified_column} is not null" for tag, f in card.filters.items()})
-    try:
-        tree = sqlglot.parse_one(sql, dialect="postgres")
-    except ParseError as exc:
+    try:  # SqlglotError: ParseError, and TokenError for an unclosed quote
+        statements = [s for s in sqlglot.parse(sql, dialect="postgres") if s is not None and not isinstance(s, exp.Semicolon)]
+    except SqlglotError as exc:
         raise fail(f"SQL does not parse: {exc}") from None
+    # A second statement would escape the relation check below (it only walks one query).
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        kinds = ", ".join(type(s).__name__.upper() for s in statements) or "nothing"
+        raise fail(f"SQL must be exactly one SELECT statement, found: {kinds}")
+    tree = statements[0]
 
     def output_names(scope: Scope) -> frozenset[str] | None:
         """Column names a CTE or subquery exposes; None when it selects * (anything goes)."""

@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,9 +47,22 @@ MART_SCHEMAS = ("core", "products", "transactions", "finance", "analytics")
 SCRAM_ITERATIONS = 4096  # PostgreSQL's default (scram_iterations)
 
 
+# dbt's grants (+grants in dbt_project.yml) put the role's name into SQL unquoted: only plain names.
+_PLAIN_ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def checked_role_name(role: str) -> str:
+    """``role`` if it is a plain PostgreSQL name, else ValueError naming SOLEFLIPPER_BI_ROLE."""
+    if not _PLAIN_ROLE.fullmatch(role):
+        raise ValueError(f"{BI_ROLE_ENV}={role!r} is not a plain role name (lower-case letters, digits and _, "
+                         "at most 63): dbt's grants use it unquoted")
+    return role
+
+
 def bi_role_name(environ: Mapping[str, str] | None = None) -> str:
     """SOLEFLIPPER_BI_ROLE, default soleflipper_bi (the name dbt grants to, see dbt_project.yml)."""
-    return ((environ if environ is not None else os.environ).get(BI_ROLE_ENV) or "").strip() or DEFAULT_BI_ROLE
+    role = ((environ if environ is not None else os.environ).get(BI_ROLE_ENV) or "").strip() or DEFAULT_BI_ROLE
+    return checked_role_name(role)
 
 
 def password_file(settings: Settings) -> Path:
@@ -130,7 +144,7 @@ def ensure_bi_role(conn: psycopg.Connection, role: str | None = None, password: 
     Only what differs is changed: every CLI command calls this, and catalog rows written by
     concurrent sessions (another command, a dbt build) can collide ("tuple concurrently
     updated"), so a setup that is in place writes nothing."""
-    role = role or bi_role_name()
+    role = checked_role_name(role or bi_role_name())
     ident = sql.Identifier(role)
     attributes = sql.SQL("login nosuperuser nocreatedb nocreaterole noreplication nobypassrls")
     with_password = attributes

@@ -23,6 +23,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import tarfile
 import uuid
 from collections.abc import Mapping
@@ -46,6 +47,7 @@ APP_ID = "app_soleflipper_data_entry"
 DATASOURCE_ID = "datasource_plus_soleflipper_warehouse"
 COMPONENTS = "@budibase/standard-components/"
 _NAMESPACE = uuid.UUID("6f0c1a2e-5b1d-4c55-9a57-6e7472790b0d")
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")  # goes into the queries' SQL unquoted
 
 
 class AppSpecError(ValueError):
@@ -78,7 +80,11 @@ def model_relation(manifest: Mapping[str, Any], name: str, columns: tuple[str, .
             missing = [c for c in columns if c not in _columns(node, f"model {name}")]
             if missing:
                 raise AppSpecError(f"dbt manifest: model {name} has no column(s) {', '.join(missing)}")
-            return f"{node['schema']}.{node.get('alias') or name}"
+            relation = (node["schema"], node.get("alias") or name)
+            if not all(isinstance(part, str) and _PLAIN_NAME.fullmatch(part) for part in relation):
+                raise AppSpecError(f"dbt manifest: model {name} is {'.'.join(map(str, relation))!r}: schema and "
+                                   "alias must be lower-case letters, digits and _ (they go into the queries' SQL)")
+            return ".".join(relation)
     raise AppSpecError(f"dbt manifest: no model {name}")
 
 
