@@ -23,7 +23,7 @@ import os
 import sys
 import textwrap
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psycopg
@@ -52,7 +52,17 @@ class Sizes:
 
 FULL = Sizes(rows=1_000_000, big_rows=5_000_000, slice_rows=100_000, runs=3, slow_runs=1)
 QUICK = Sizes(rows=2_000, big_rows=6_000, slice_rows=500, runs=1, slow_runs=1)
+# e.g. "runs=1,big_rows=2000000": override the full sizes (a shorter run; each row names its size).
+SIZES_ENV = "SOLEFLIPPER_BENCH_INGEST_SIZES"
 ORDER_NUMBER = 16  # the column index of "Order Number" in the current layout
+
+
+def sizes_for(quick: bool) -> Sizes:
+    if quick:
+        return QUICK
+    override = os.environ.get(SIZES_ENV, "")
+    fields = dict(item.split("=", 1) for item in override.split(",") if item.strip())
+    return replace(FULL, **{k.strip(): int(v) for k, v in fields.items()})
 
 
 def write_sales_csv(path: Path, rows: int) -> Path:
@@ -224,7 +234,7 @@ def _rows_per_s(rows: int, seconds: float) -> str:
 
 
 def run_ingest(ctx: BenchContext) -> list[Result]:
-    sizes = QUICK if ctx.quick else FULL
+    sizes = sizes_for(ctx.quick)
     url = ctx.database_url
     ctx.log(f"writing {sizes.rows:,} sales to CSV")
     path = write_sales_csv(ctx.work_dir / "sales.csv", sizes.rows)
