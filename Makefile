@@ -53,8 +53,11 @@ setup: install
 run: install
 	$(BIN)/soleflipper run
 
+# Two pytest-xdist workers (TEST_WORKERS=0: one process): the suite waits on dbt, PostgreSQL and
+# subprocesses as much as it computes. A file's tests stay together (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: install browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The browser test (tests/e2e/test_dagster_ui_browser.py) drives headless Chromium. Install
 # Debian's chromium when it is missing and apt-get is usable as root; otherwise a one-line note

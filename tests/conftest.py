@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import subprocess
 import threading
 import uuid
@@ -32,10 +33,52 @@ SHARED_REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "real"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def _server_url_from_env() -> str | None:
+    return os.environ.get("SOLEFLIPPER_TEST_DATABASE_URL") or os.environ.get("SOLEFLIPPER_DATABASE_URL")
+
+
+def _with_workers(config: pytest.Config) -> bool:
+    return config.pluginmanager.hasplugin("xdist") and bool(getattr(config.option, "numprocesses", None))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With pytest-xdist (`make test` runs two workers), start the project-local cluster once in the
+    controller, before the workers start, so two workers never race to start it."""
+    if _with_workers(config) and not hasattr(config, "workerinput") and not _server_url_from_env():
+        resolve_server(load_settings())
+
+
+_CLI_DEMO_USE = re.compile(r"^def \w+\([^)]*\b(cli|first_run)\b", re.MULTILINE)
+
+
+def _files_on_the_cli_demo() -> set[str]:
+    """Test files with a test or fixture on the session's CLI demo (fixtures `cli` / `first_run`)."""
+    root = Path(__file__).resolve().parent
+    return {f"tests/{path.relative_to(root).as_posix()}" for path in root.rglob("test_*.py")
+            if _CLI_DEMO_USE.search(path.read_text(encoding="utf-8"))}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With pytest-xdist (`make test`): a file's tests run on one worker (its module fixtures and
+    template databases are built once), and every file on the session's CLI demo shares one worker,
+    so the demo runs once. (xdist's own `loadgroup` marks do not work with pytest 9.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    demo_files = _files_on_the_cli_demo()
+
+    class FileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "cli_demo" if path in demo_files else path
+
+    return FileScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     """URL of the `postgres` maintenance database on the server tests use."""
-    url = os.environ.get("SOLEFLIPPER_TEST_DATABASE_URL") or os.environ.get("SOLEFLIPPER_DATABASE_URL")
+    url = _server_url_from_env()
     if url:
         url = _with_dbname(_libpq_url(url), "postgres")
     else:
