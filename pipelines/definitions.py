@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from assets.alias import alias_assets, alias_enabled, alias_jobs
@@ -43,7 +45,21 @@ from sensors.import_folder import build_import_folder_sensor
 from sensors.run_failure_alert import run_failure_alert_sensor
 from soleflipper.settings import load_settings
 
+DATABASE_URL_ENV = "SOLEFLIPPER_DATABASE_URL"
 settings = load_settings()
+
+
+def _warehouse_url_config(url: str) -> str | dg.EnvVar:
+    """The warehouse URL as resource config: an EnvVar when it holds a password, so the password is
+    resolved at run time and never stored in Dagster's run and job snapshots or shown in the UI."""
+    from urllib.parse import urlsplit
+
+    if settings.database_url and urlsplit(url).password and os.environ.get(DATABASE_URL_ENV) == url:
+        return dg.EnvVar(DATABASE_URL_ENV)
+    return url
+
+
+WAREHOUSE_URL = _warehouse_url_config(settings.warehouse_url)
 
 # File formats users drop into import folders, and the asset group each one belongs to.
 FILE_IMPORTS = {
@@ -112,12 +128,12 @@ defs = dg.Definitions(
         budibase_entries_sensor,
     ],
     resources={
-        "warehouse": WarehouseResource(database_url=settings.warehouse_url),
+        "warehouse": WarehouseResource(database_url=WAREHOUSE_URL),
         "dbt": dbt_resource(),
         "imports": ImportFolderResource(root=str(settings.import_dir)),
         "notion": notion_resource_from_env(),
-        **({"stockx": StockXResource.from_env(settings.warehouse_url)} if STOCKX else {}),
-        **({"ebay": EbayResource.from_env(settings.warehouse_url)} if EBAY else {}),
+        **({"stockx": StockXResource.from_env(WAREHOUSE_URL)} if STOCKX else {}),
+        **({"ebay": EbayResource.from_env(WAREHOUSE_URL)} if EBAY else {}),
         **({"alias": AliasResource.from_env()} if ALIAS else {}),
         **({"metabase": metabase_resource_from_env()} if METABASE else {}),
     },

@@ -124,11 +124,8 @@ def test_no_dagster_snapshot_holds_a_secret(cli, secrets):
     be EnvVar there, never plain strings."""
     text = _rows_as_text(cli.dagster_url)["public.snapshots"]
     assert "WarehouseResource" in text or "database_url" in text  # the scan sees the resources' config
-    leaked = leaks(text, secrets)
-    if leaked == {"database password"}:
-        pytest.xfail("known: database_url (with its password) is a plain string in the warehouse, stockx and "
-                     "ebay resources (pipelines/definitions.py), so Dagster keeps it in the job snapshot")
-    assert leaked == set()
+    # database_url is an EnvVar when it holds a password (pipelines/definitions.py)
+    assert leaks(text, secrets) == set()
 
 
 def test_no_warehouse_table_holds_a_secret(cli, secrets):
