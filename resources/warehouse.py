@@ -106,6 +106,19 @@ def _copy_text(value: str | None) -> str:
     return "\\N" if value is None else value.translate(_COPY_ESCAPES)
 
 
+def _no_nul(text: str | None) -> str | None:
+    """A quarantined record keeps what was read, but text and jsonb cannot hold NUL: write it as
+    the four characters \\x00 (only bad rows pay for this)."""
+    return text.replace("\x00", "\\x00") if text is not None and "\x00" in text else text
+
+
+def _record_json(record: dict[str, str]) -> str:
+    text = json.dumps(record, ensure_ascii=False)
+    if "\\u0000" not in text:  # json.dumps writes NUL as \u0000
+        return text
+    return json.dumps({_no_nul(k): _no_nul(v) for k, v in record.items()}, ensure_ascii=False)
+
+
 def _table_lock_key(fmt: CsvFormat) -> str:
     return f"raw.{fmt.table}"
 
@@ -275,8 +288,8 @@ def _copy_into_stage(conn, fmt, rows, bad, result: LoadResult, progress) -> None
                 if len(result.sample_errors) < 5:
                     result.sample_errors.append(row)
                 bad.write("\t".join((
-                    str(row.line), _copy_text(row.field), _copy_text(row.reason),
-                    _copy_text(json.dumps(row.record, ensure_ascii=False)))) + "\n")
+                    str(row.line), _copy_text(_no_nul(row.field)), _copy_text(_no_nul(row.reason)),
+                    _copy_text(_record_json(row.record)))) + "\n")
             else:
                 extra = None if row.extra is None else json.dumps(row.extra, ensure_ascii=False)
                 line = "\t".join([str(row.line), *map(_copy_text, row.values), _copy_text(extra)]) + "\n"

@@ -56,8 +56,13 @@ class HeaderMap:
     extra_positions: list[int]  # file columns the format does not know
 
 
-_NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
+# re.ASCII: PostgreSQL reads ASCII digits only ("١٢" passes a Unicode \d, then fails the COPY).
+_NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$", re.ASCII)
+_INTEGER = re.compile(r"^[+-]?\d+$", re.ASCII)
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1  # format "integer" columns are bigint
+# PostgreSQL numeric: at most 131072 digits before the point and 16383 after.
+_NUMERIC_MAX_WHOLE, _NUMERIC_MAX_FRACTION = 131072, 16383
+_NUL = "\x00"  # PostgreSQL text cannot hold it
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _HOUR_OFFSET = re.compile(r"\s*([+-]\d\d)$")
 
@@ -88,6 +93,9 @@ def map_header(fmt: CsvFormat, header: list[str], filename: str) -> HeaderMap:
             f"{', '.join(repr(m) for m in missing)} (header starts with {found})"
         )
     extra = [p for p in range(len(header)) if p not in used]
+    for p in extra:  # kept as keys of the row's _extra jsonb, which cannot hold NUL
+        if _NUL in header[p]:
+            raise FileFormatError(f"{filename}: header column {p + 1} ({header[p][:40]!r}) contains a NUL character")
     return HeaderMap(header=header, positions=positions, extra_positions=extra)
 
 
@@ -101,6 +109,12 @@ def _check_bounds(col: Column, value: str, number: float) -> None:
         raise ValueError(f"{value!r} is above the maximum {col.max:g}")
 
 
+def _check_numeric_size(value: str, text: str) -> None:
+    whole, _, fraction = text.lstrip("+-").partition(".")
+    if len(whole.lstrip("0")) > _NUMERIC_MAX_WHOLE or len(fraction) > _NUMERIC_MAX_FRACTION:
+        raise ValueError(f"{value[:40]!r}... has more digits than PostgreSQL numeric holds")
+
+
 def _numeric_converter(fmt: CsvFormat, col: Column) -> Converter:
     thousands = fmt.thousands_separator
     decimal = fmt.decimal_separator
@@ -111,6 +125,8 @@ def _numeric_converter(fmt: CsvFormat, col: Column) -> Converter:
             text = value.strip()
             if not _NUMERIC.match(text):
                 raise ValueError(f"{value!r} is not a number")
+            if len(text) > _NUMERIC_MAX_FRACTION:  # only a long text can overflow numeric
+                _check_numeric_size(value, text)
             _check_bounds(col, value, float(text))
             return text
 
@@ -118,8 +134,8 @@ def _numeric_converter(fmt: CsvFormat, col: Column) -> Converter:
 
     # With a thousands separator it must group by three: "12.5" in a "1.234,56" file is an
     # error, never 125. With a "," decimal separator, a stray "." is an error too.
-    grouped = re.compile(rf"^[+-]?\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+(?:{re.escape(decimal)}\d*)?$") \
-        if thousands else None
+    grouped = re.compile(rf"^[+-]?\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+(?:{re.escape(decimal)}\d*)?$",
+                         re.ASCII) if thousands else None
 
     def convert(value: str) -> str:
         text = value.strip()
@@ -134,6 +150,8 @@ def _numeric_converter(fmt: CsvFormat, col: Column) -> Converter:
             text = text.replace(decimal, ".")
         if not _NUMERIC.match(text):
             raise ValueError(f"{value!r} is not a number")
+        if len(text) > _NUMERIC_MAX_FRACTION:
+            _check_numeric_size(value, text)
         _check_bounds(col, value, float(text))
         return text
 
@@ -145,7 +163,10 @@ def _integer_converter(col: Column) -> Converter:
         text = value.strip()
         if not _INTEGER.match(text):
             raise ValueError(f"{value!r} is not a whole number")
-        _check_bounds(col, value, int(text))
+        number = int(text)
+        if not _BIGINT_MIN <= number <= _BIGINT_MAX:
+            raise ValueError(f"{value!r} is out of range for a whole number (bigint)")
+        _check_bounds(col, value, number)
         return text
 
     return convert
@@ -175,7 +196,10 @@ def _timestamp_converter(fmt: CsvFormat) -> Converter:
             raise ValueError(f"{value!r} is not a timestamp")
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=default_tz)
-        return parsed.astimezone(UTC).isoformat()
+        try:
+            return parsed.astimezone(UTC).isoformat()
+        except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+            raise ValueError(f"{value!r} is outside the years 1-9999 in UTC") from None
 
     return convert
 
@@ -207,12 +231,19 @@ def _currency_converter(value: str) -> str:
     return text
 
 
+def _no_nul(value: str) -> str:
+    if _NUL in value:
+        raise ValueError(f"{value[:60]!r} contains a NUL character (\\x00), which PostgreSQL text cannot hold")
+    return value
+
+
 def _text_converter(col: Column) -> Converter:
     if not col.pattern:
-        return lambda value: value
+        return _no_nul
     pattern = re.compile(col.pattern)
 
     def convert(value: str) -> str:
+        _no_nul(value)
         if not pattern.match(value.strip()):
             raise ValueError(f"{value!r} does not match the expected pattern {col.pattern}")
         return value.strip()
@@ -235,10 +266,23 @@ def _boolean_converter(value: str) -> str:
 
 def _json_converter(value: str) -> str:
     try:
-        json.loads(value)
+        parsed = json.loads(value)
     except ValueError:
         raise ValueError(f"{value[:60]!r} is not valid JSON") from None
+    # jsonb rejects an escaped NUL; the substring test keeps the walk off the common path
+    if "\\u0000" in value and _json_has_nul(parsed):
+        raise ValueError(f"{value[:60]!r} holds a NUL character (\\u0000), which PostgreSQL jsonb cannot hold")
     return value
+
+
+def _json_has_nul(value) -> bool:
+    if isinstance(value, str):
+        return _NUL in value
+    if isinstance(value, list):
+        return any(map(_json_has_nul, value))
+    if isinstance(value, dict):
+        return any(_NUL in k or _json_has_nul(v) for k, v in value.items())
+    return False
 
 
 _WHITESPACE = " \t\r\n\u00a0\u202f"
@@ -313,14 +357,28 @@ def decoded_lines(binary: Iterable[bytes], encoding: str, name: str) -> Iterator
     """
     enc = "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
     decoder = codecs.getincrementaldecoder(enc)(errors="strict")
+    number, raw = 0, b""
     for number, raw in enumerate(binary, start=1):
         try:
             yield decoder.decode(raw)
         except UnicodeDecodeError as exc:
-            raise FileFormatError(
-                f"{name}: line {number} is not valid {encoding}: {exc.reason} at byte {exc.start + 1} "
-                f"of the line (re-save the file as {encoding}, or set `encoding` in the format)"
-            ) from None
+            raise _decode_error(name, encoding, number, exc.reason, exc.start + 1) from None
+    # Flush at EOF: a last line cut inside a multi-byte sequence ("caf\xc3") is held in the
+    # decoder's buffer and would otherwise vanish silently.
+    pending = len(decoder.getstate()[0])
+    try:
+        tail = decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, encoding, number, exc.reason, len(raw) - pending + exc.start + 1) from None
+    if tail:
+        yield tail
+
+
+def _decode_error(name: str, encoding: str, number: int, reason: str, byte: int) -> FileFormatError:
+    return FileFormatError(
+        f"{name}: line {number} is not valid {encoding}: {reason} at byte {byte} "
+        f"of the line (re-save the file as {encoding}, or set `encoding` in the format)"
+    )
 
 
 def _gzip_lines(handle, name: str) -> Iterator[bytes]:
@@ -442,5 +500,16 @@ def _records(fmt: CsvFormat, hmap: HeaderMap, reader, handle, name: str) -> Iter
                 continue
             if constants:
                 values += constants
-            extra = {header[p]: record[p] for p in extra_positions} if extra_positions else None
+            extra = None
+            if extra_positions:
+                extra = {}
+                for p in extra_positions:
+                    if _NUL in record[p]:  # the _extra jsonb cannot hold it
+                        error = RowError(line, header[p], "contains a NUL character (\\x00), which PostgreSQL "
+                                         "jsonb cannot hold", _record_dict(header, record))
+                        break
+                    extra[header[p]] = record[p]
+                if error is not None:
+                    yield error
+                    continue
             yield ParsedRow(line, values, extra)

@@ -136,6 +136,7 @@ class UnknownValue:
     type: str
     raw: Any
     warning: bool = True
+    problem: str | None = None  # set when a known type holds a value of the wrong shape
 
 
 # -- parsing helpers --------------------------------------------------------------------------
@@ -230,11 +231,21 @@ def _empty_to_none(value: Any) -> Any:
 
 
 def flatten_property(prop: Mapping[str, Any]) -> Any:
-    """One property value object (``{"id", "type", <type>: ...}``) → a typed Python value (module doc)."""
+    """One property value object (``{"id", "type", <type>: ...}``) → a typed Python value (module doc).
+
+    A malformed value (``created_time: 12``, ``number: "abc"``) is an :class:`UnknownValue`
+    with a ``problem``: one bad cell must not fail the whole page, let alone the batch.
+    """
     kind = prop.get("type") if isinstance(prop, Mapping) else None
     if not isinstance(kind, str):
         return UnknownValue(str(kind), prop)
-    raw = prop.get(kind)
+    try:
+        return _typed_value(kind, prop.get(kind), prop)
+    except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError) as exc:
+        return UnknownValue(kind, prop, problem=f"{type(exc).__name__}: {exc}"[:200])
+
+
+def _typed_value(kind: str, raw: Any, prop: Mapping[str, Any]) -> Any:
     if kind in ("title", "rich_text"):
         return _text(raw)
     if kind == "number":
@@ -662,6 +673,8 @@ def _as_database_mapping(mapping: DatabaseMapping | Mapping[str, Any]) -> Databa
 
 
 def _describe(value: UnknownValue) -> str:
+    if value.problem is not None:
+        return f"has a malformed {value.type} value ({value.problem}); kept as raw JSON"
     if value.type.startswith(("rollup.", "formula.")):
         return f"has a {value.type} value this flattener cannot type; kept as raw JSON"
     return f"has type {value.type!r} this flattener does not know; kept as raw JSON"

@@ -50,6 +50,9 @@ def parse_records(fmt: CsvFormat, records: Iterable[Mapping[str, Any]], first_in
     plan = [(col, (col.header, *col.aliases), converter_for(fmt, col)) for col in read]
     nulls = fmt.null_values
     for index, record in enumerate(records, start=first_index):
+        if not isinstance(record, Mapping):  # null, a list or a string in the API's array of records
+            yield RowError(index, None, f"record is {_json_kind(record)}, not a JSON object", _record_text(record))
+            continue
         flat = flatten(record, wanted)
         values: list[str | None] = []
         error: RowError | None = None
@@ -77,9 +80,25 @@ def parse_records(fmt: CsvFormat, records: Iterable[Mapping[str, Any]], first_in
             yield error
             continue
         values.extend(constants)
-        extra = {k: v for k, v in flat.items() if k not in used}
-        yield ParsedRow(index, values, {k: _text(v) if v is not None else None for k, v in extra.items()} or None)
+        extra = {k: _text(v) if v is not None else None for k, v in flat.items() if k not in used}
+        # the _extra jsonb cannot hold NUL (an object or list value is JSON text: NUL is escaped there)
+        bad = next((k for k, v in extra.items() if "\x00" in k or (v is not None and "\x00" in v)), None)
+        if bad is not None:
+            yield RowError(index, bad, "contains a NUL character (\\x00), which PostgreSQL jsonb cannot hold",
+                           _record_text(record))
+            continue
+        yield ParsedRow(index, values, extra or None)
 
 
-def _record_text(record: Mapping[str, Any]) -> dict[str, str]:
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return f"a {type(value).__name__}"
+
+
+def _record_text(record: Any) -> dict[str, str]:
     return {"record": json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)}

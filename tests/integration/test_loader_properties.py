@@ -69,20 +69,35 @@ def test_loaded_rows_and_quarantine_match_the_file(database_url, tmp_path, name,
 SALES_HEADER = "Sale Date,Platform,Order Number,Style Code,Size,Sale Price,Fees,Payout\n"
 
 
-@pytest.mark.xfail(strict=True, raises=psycopg.Error,
-                   reason="bug: values the parser accepts but PostgreSQL rejects (NUL in text, a NUL in a bad "
-                          "row's jsonb record, an integer beyond bigint, Unicode digits in a number) make "
-                          "load_file raise a psycopg error instead of quarantining the row (the batch rolls "
-                          "back, so nothing is half-written, but the whole file is blocked)")
-@pytest.mark.parametrize(("fmt_name", "text"), [
-    ("sales_sheet", SALES_HEADER + "2024-01-01,Stock\x00X,1-2,A,9,100,1,99\n"),
-    ("sales_sheet", SALES_HEADER + "2024-01-01,Stock\x00X,1-2,A,9,abc,1,99\n"),
-    ("sales_sheet", SALES_HEADER + "2024-01-01,StockX,1-2,A,9,\u0661\u0662,1,99\n"),
+GOOD_SALE = "2024-01-02,StockX,1-3,A,9,100,1,99\n"
+
+
+# Values the parser used to accept and PostgreSQL rejects (the COPY failed, blocking the file):
+# now the row is quarantined with line, field and record (NUL written as the text \x00) and the
+# rest of the file loads.
+@pytest.mark.parametrize(("fmt_name", "text", "field", "cell"), [
+    ("sales_sheet", SALES_HEADER + "2024-01-01,Stock\x00X,1-2,A,9,100,1,99\n" + GOOD_SALE,
+     "Platform", ("Platform", "Stock\\x00X")),
+    ("sales_sheet", SALES_HEADER + "2024-01-01,Stock\x00X,1-2,A,9,abc,1,99\n" + GOOD_SALE,
+     "Platform", ("Platform", "Stock\\x00X")),
+    ("sales_sheet", SALES_HEADER + "2024-01-01,StockX,1-2,A,9,\u0661\u0662,1,99\n" + GOOD_SALE,
+     "Sale Price", ("Sale Price", "\u0661\u0662")),
+    ("sales_sheet", SALES_HEADER.rstrip("\n") + ",Zz\n2024-01-01,StockX,1-2,A,9,100,1,99,\x00\n"
+     + GOOD_SALE.rstrip("\n") + ",ok\n", "Zz", ("Zz", "\\x00")),
     ("purchases_sheet", "Purchase Date,Supplier,Style Code,Size,Quantity,Net Price,Gross Price\n"
-                        "2024-01-01,X,A,9,99999999999999999999,1,1\n"),
-], ids=["nul-in-text", "nul-in-bad-row", "unicode-digits", "bigint-overflow"])
-def test_a_value_postgresql_rejects_is_quarantined(conn, tmp_path, fmt_name, text):
+                        "2024-01-01,X,A,9,99999999999999999999,1,1\n2024-01-02,X,A,9,1,1,1\n",
+     "Quantity", ("Quantity", "99999999999999999999")),
+], ids=["nul-in-text", "nul-in-bad-row", "unicode-digits", "nul-in-unknown-column", "bigint-overflow"])
+def test_a_value_postgresql_rejects_is_quarantined(conn, tmp_path, fmt_name, text, field, cell):
     path = tmp_path / "file.csv"
     path.write_text(text, encoding="utf-8")
-    result = load_file(conn, load_format(fmt_name), path)
-    assert (result.rows_read, result.rows_quarantined) == (1, 1)
+    fmt = load_format(fmt_name)
+    result = load_file(conn, fmt, path)
+    assert (result.rows_read, result.rows_quarantined, result.rows_loaded) == (2, 1, 1)
+    (line, got_field, value), = conn.execute(
+        "select line_number, field, record ->> %s from raw.quarantine where batch_id = %s",
+        (cell[0], result.batch_id)).fetchall()
+    assert (line, got_field, value) == (2, field, cell[1])
+    loaded = conn.execute(sql.SQL("select _source_line from {} where _batch_id = %s").format(
+        sql.Identifier("raw", fmt.table)), (result.batch_id,)).fetchall()
+    assert loaded == [(3,)]
