@@ -13,9 +13,15 @@
       analytics) and the same for relations created there later (default privileges).
 -#}
 
-{#- The role's name: SOLEFLIPPER_BI_ROLE, default soleflipper_bi. -#}
+{#- The role's name: SOLEFLIPPER_BI_ROLE, default soleflipper_bi. Only a plain name (as
+    soleflipper/bi/role.py): adapter.quote does not escape a double quote inside a name. -#}
 {%- macro bi_role() -%}
-    {{- return(env_var('SOLEFLIPPER_BI_ROLE', 'soleflipper_bi')) -}}
+    {%- set role = env_var('SOLEFLIPPER_BI_ROLE', 'soleflipper_bi') -%}
+    {%- if not modules.re.fullmatch('[a-z_][a-z0-9_]{0,62}', role) -%}
+        {{- exceptions.raise_compiler_error(
+            'SOLEFLIPPER_BI_ROLE=' ~ (role | tojson) ~ ' refused: not a plain role name (lower-case letters, digits, _)') -}}
+    {%- endif -%}
+    {{- return(role) -}}
 {%- endmacro -%}
 
 
@@ -85,6 +91,16 @@ $do$
     leave every other privilege as it is; `should_revoke` is ignored.
 -#}
 {% macro postgres__apply_grants(relation, grant_config, should_revoke=True) %}
+    {#- dbt puts grantees into GRANT unquoted: only plain role names (as soleflipper/bi/role.py) -#}
+    {%- for grantees in (grant_config or {}).values() -%}
+        {%- for grantee in grantees -%}
+            {%- if not modules.re.fullmatch('[a-z_][a-z0-9_]{0,62}', grantee) -%}
+                {{- exceptions.raise_compiler_error(
+                    'grant to ' ~ (grantee | tojson) ~ ' on ' ~ relation ~ ' refused: not a plain role name '
+                    ~ '(lower-case letters, digits, _); check SOLEFLIPPER_BI_ROLE') -}}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
     {%- if grant_config -%}
         {%- set current = adapter.standardize_grants_dict(run_query(get_show_grant_sql(relation))) -%}
         {%- set missing = diff_of_two_dicts(grant_config, current) -%}
