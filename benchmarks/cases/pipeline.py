@@ -35,7 +35,9 @@ STAGE_NOTES = {
 
 
 def _label(sales: int) -> str:
-    return f"{sales // 1000:,}k" if sales >= 10_000 and sales % 1000 == 0 else f"{sales:,}"
+    if sales >= 1_000_000 and sales % 1_000_000 == 0:
+        return f"{sales // 1_000_000}M"
+    return f"{sales // 1000}k" if sales >= 10_000 and sales % 1000 == 0 else f"{sales:,}"
 
 
 def _child_env(database_url: str) -> dict[str, str]:
