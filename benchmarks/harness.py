@@ -14,6 +14,7 @@ import os
 import platform
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +26,8 @@ import psycopg
 from psycopg import sql
 
 from resources.postgres import _libpq_url, _with_dbname, libpq_params
+
+GNU_TIME = "/usr/bin/time"  # starts measured children from a small process (see run_child)
 
 
 @dataclass
@@ -111,9 +114,27 @@ def run_child(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path 
               check: bool = True) -> ChildRun:
     """Run a fresh process; its wall time and peak resident memory (that process and its waited children).
 
-    ``os.wait4`` gives that one child's rusage, so other work on the machine does not count.
+    ``os.wait4`` gives that one child's rusage, so other work on the machine does not count. A
+    child forked from this (large) process starts with this process's pages counted in its peak,
+    so when GNU time is there the command is started by it (a small process) and its ``%M`` is
+    the peak; else the wait4 figure, an upper bound.
     """
     start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak_kib"
+        wrapped = [GNU_TIME, "-f", "%M", "-o", str(peak_file), *args] if Path(GNU_TIME).exists() else list(args)
+        result = _run_waited(wrapped, env, cwd, start)
+        if peak_file.exists():  # last line: %M (a failing command adds "Command exited with ..." before it)
+            lines = peak_file.read_text().split()
+            if lines and lines[-1].isdigit():
+                result = ChildRun(result.seconds, int(lines[-1]) * 1024, result.returncode, result.stdout,
+                                  result.stderr)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{args[0]} exited {result.returncode}: {result.stderr[-2000:]}")
+    return result
+
+
+def _run_waited(args: Sequence[str], env: dict[str, str] | None, cwd: Path | None, start: float) -> ChildRun:
     with subprocess.Popen(list(args), env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True) as proc:
         # Drain the pipes in threads (communicate would reap the child before wait4 sees its rusage).
@@ -131,11 +152,8 @@ def run_child(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path 
         for reader in readers:
             reader.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
-    result = ChildRun(seconds, rusage.ru_maxrss * 1024, proc.returncode, chunks.get("out", ""),
-                      chunks.get("err", ""))
-    if check and result.returncode != 0:
-        raise RuntimeError(f"{args[0]} exited {result.returncode}: {result.stderr[-2000:]}")
-    return result
+    return ChildRun(seconds, rusage.ru_maxrss * 1024, proc.returncode, chunks.get("out", ""),
+                    chunks.get("err", ""))
 
 
 def median(values: Sequence[float]) -> float:

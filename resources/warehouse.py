@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable
@@ -28,6 +29,7 @@ RAW_SCHEMA = "raw"
 COPY_FLUSH_BYTES = 1 << 20  # hand PostgreSQL ~1 MiB at a time
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _DDL_LOCK = 0x50_1E_F1_1B  # advisory lock id for raw schema DDL
+_PLAIN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")  # as soleflipper.formats accepts
 
 META_DDL = """
 create schema if not exists raw;
@@ -143,6 +145,10 @@ def ensure_raw_table(conn: psycopg.Connection, fmt: CsvFormat) -> None:
     Checks the catalog first and runs DDL only when something is missing, under the same
     advisory lock as loads into the table, so DDL never interleaves with a running load.
     """
+    # The format loader already refuses such names; checked again here, before any SQL, because
+    # a hostile name must never reach the catalog look-up (PostgreSQL 16's to_regclass accepts it).
+    if not _PLAIN_NAME.match(fmt.table):
+        raise LoadError(f"raw table name {fmt.table!r} refused: not a plain name (a-z, 0-9, _)")
     ensure_meta_tables(conn)
     wanted = set(fmt.column_names) | {"_extra", "_batch_id", "_source", "_source_line", "_loaded_at", "_row_hash"}
     index_name = f"{fmt.table}_natural_key"
