@@ -37,7 +37,7 @@ group), ``sync_stockx_orders`` and ``sync_stockx_market_data``, each with the mo
 
 import os
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -275,12 +275,21 @@ class StockXMarketDataConfig(dg.Config):
     needs; every product in raw.stockx_products while that mart does not exist yet. False: all."""
 
 
-def snapshot_day(partition_key: str | None, today: date) -> date:
-    """The day a market-data run may store: today only (StockX has no historical market data)."""
+def _launch_day(context: dg.AssetExecutionContext) -> date | None:
+    """UTC day the run was created (launched), from the run's record."""
+    record = context.instance.get_run_record_by_id(context.run_id)
+    created = record.create_timestamp if record is not None else None
+    return created.astimezone(UTC).date() if created is not None else None
+
+
+def snapshot_day(partition_key: str | None, today: date, launched_on: date | None = None) -> date:
+    """The day a market-data run may store: today only (StockX has no historical market data), or
+    the day the run was launched on: a run of today's partition that reaches this step after UTC
+    midnight stores prices minutes old under the day it was launched for, not a failed run."""
     if partition_key is None:
         return today
     day = date.fromisoformat(partition_key)
-    if day != today:
+    if day != today and not (day == launched_on and today - day == timedelta(days=1)):
         raise dg.Failure(
             description=(
                 f"StockX only serves current market data, so partition {partition_key} cannot be "
@@ -314,7 +323,7 @@ def stockx_market_data(
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     key = context.partition_key if context.has_partition_key else None
-    day = snapshot_day(key, _utc_today())
+    day = snapshot_day(key, _utc_today(), _launch_day(context))
     if key is None:
         context.log.info(f"no partition key (an unpartitioned run): snapshot of today, {day}")
     results: list[SyncResult] = []

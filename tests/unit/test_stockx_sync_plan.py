@@ -97,6 +97,16 @@ def test_snapshot_day_is_today_only():
         snapshot_day("2026-03-16", TODAY)
 
 
+def test_a_run_launched_yesterday_for_yesterday_may_finish_after_midnight():
+    # launched 2026-03-14 for that day, the market-data step runs after UTC midnight
+    assert snapshot_day("2026-03-14", TODAY, launched_on=date(2026, 3, 14)) == date(2026, 3, 14)
+    # a backfill launched today for yesterday is still refused, as is a run launched two days ago
+    with pytest.raises(dg.Failure, match="partition 2026-03-14 cannot be"):
+        snapshot_day("2026-03-14", TODAY, launched_on=TODAY)
+    with pytest.raises(dg.Failure, match="partition 2026-03-13 cannot be"):
+        snapshot_day("2026-03-13", TODAY, launched_on=date(2026, 3, 13))
+
+
 def test_stockx_enabled_needs_an_api_key():
     assert stockx_enabled({"SOLEFLIPPER_STOCKX_API_KEY": "k"})
     assert not stockx_enabled({"SOLEFLIPPER_STOCKX_API_KEY": "  "})
