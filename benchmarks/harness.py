@@ -22,10 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
-from resources.postgres import _libpq_url, _with_dbname, libpq_params
+from resources.postgres import (
+    _connect_maintenance,
+    _libpq_url,
+    _with_dbname,
+    disable_jit,
+    ensure_database,
+    libpq_params,
+)
 
 GNU_TIME = "/usr/bin/time"  # starts measured children from a small process (see run_child)
 
@@ -78,27 +84,6 @@ class Case:
 
 
 # -- measuring -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Timing:
-    samples: list[float]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.samples)
-
-
-def time_runs(fn: Callable[[int], Any], runs: int, setup: Callable[[int], Any] | None = None) -> Timing:
-    """Median-ready wall times of ``fn(i)`` for i in range(runs); ``setup(i)`` runs untimed before each."""
-    samples = []
-    for i in range(runs):
-        if setup is not None:
-            setup(i)
-        start = time.perf_counter()
-        fn(i)
-        samples.append(time.perf_counter() - start)
-    return Timing(samples)
 
 
 @dataclass
@@ -163,23 +148,18 @@ def median(values: Sequence[float]) -> float:
 # -- databases -----------------------------------------------------------------------------------
 
 
-def maintenance_url(url: str) -> str:
-    return _with_dbname(_libpq_url(url), "postgres")
-
-
 def create_database(server_url: str, dbname: str) -> str:
-    """(Re)create ``dbname`` (JIT off) on the server of ``server_url``; returns its URL."""
-    with psycopg.connect(maintenance_url(server_url), autocommit=True, connect_timeout=10) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-        # As `soleflipper setup` does for the warehouse (resources/postgres.py disable_jit).
-        conn.execute(sql.SQL("ALTER DATABASE {} SET jit = off").format(sql.Identifier(dbname)))
-    return _with_dbname(_libpq_url(server_url), dbname)
+    """(Re)create ``dbname`` (JIT off, as `soleflipper setup` does) on the server of ``server_url``; its URL."""
+    url = _with_dbname(_libpq_url(server_url), dbname)
+    drop_database(url)  # a leftover of a killed run
+    ensure_database(url)
+    disable_jit(url)
+    return url
 
 
 def drop_database(url: str) -> None:
     dbname = str(libpq_params(url)["dbname"])
-    with psycopg.connect(maintenance_url(url), autocommit=True, connect_timeout=10) as conn:
+    with _connect_maintenance(url) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
 
@@ -208,7 +188,7 @@ def _ram_gib() -> float | None:
 
 def machine_info(server_url: str) -> dict[str, str]:
     """CPU, cores, RAM, load, OS, Python and the PostgreSQL server's version, as label -> text."""
-    with psycopg.connect(maintenance_url(server_url), connect_timeout=10) as conn:
+    with _connect_maintenance(server_url) as conn:
         pg_version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
     ram = _ram_gib()
     load1, load5, _ = os.getloadavg()
