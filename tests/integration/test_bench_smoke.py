@@ -66,6 +66,27 @@ def test_every_case_runs_quick_and_reports_numbers(pg_server: str, tmp_path: Pat
     assert loader.ratio == copy.value / loader.value
     assert 20 < rss.value < 2_000  # MiB: a Python process with psycopg and the loader imported
 
+    # quick mode: the loader alone on 300 demo sales, then the held-back 1 % (3 sales)
+    pipeline = next(r for r in reports if r.case.name == "pipeline")
+    assert [r.what for r in pipeline.results] == ["300 sales: ingest", "300 sales: full run (sum of stages)",
+                                                  "300 sales: incremental run (+1 % sales)"]
+    assert "; 303 rows in raw.stockx_sales_report" in pipeline.results[1].note
+
+
+def test_pipeline_case_dagster_wiring() -> None:
+    """What the pipeline case's quick mode skips (Dagster): its jobs exist, their steps fall into
+    every timed stage, and the KPI views it separates from the dbt step are the seven views."""
+    from benchmarks.cases.pipeline_worker import kpi_view_keys, stage_of
+    from benchmarks.cases.refresh import KPI_VIEWS
+    from pipelines.definitions import defs
+
+    full = defs.resolve_job_def("refresh_everything")
+    stages = {stage_of(node.name) for node in full.graph.nodes}
+    assert stages == {"ingest", "dbt build", "forecasts", "pricing", "other"}
+    incremental = defs.resolve_job_def("import_stockx_sales_report")
+    assert "raw__stockx_sales_report" in {node.name for node in incremental.graph.nodes}
+    assert {key.path[-1] for key in kpi_view_keys()} == set(KPI_VIEWS)
+
 
 def test_child_peak_rss_is_the_childs_own() -> None:
     child = run_child([sys.executable, "-c", "b = bytearray(300 * 1024 * 1024); print(len(b))"])
