@@ -17,7 +17,7 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -235,6 +235,14 @@ def _no_nul(value: str) -> str:
     if _NUL in value:
         raise ValueError(f"{value[:60]!r} contains a NUL character (\\x00), which PostgreSQL text cannot hold")
     return value
+
+
+NUL_IN_JSONB = "contains a NUL character (\\x00), which PostgreSQL jsonb cannot hold"
+
+
+def nul_key(extra: Mapping[str, str | None]) -> str | None:
+    """The first key of a row's ``_extra`` whose name or value holds NUL (its jsonb cannot), else None."""
+    return next((k for k, v in extra.items() if _NUL in k or (v is not None and _NUL in v)), None)
 
 
 def _text_converter(col: Column) -> Converter:
@@ -500,16 +508,8 @@ def _records(fmt: CsvFormat, hmap: HeaderMap, reader, handle, name: str) -> Iter
                 continue
             if constants:
                 values += constants
-            extra = None
-            if extra_positions:
-                extra = {}
-                for p in extra_positions:
-                    if _NUL in record[p]:  # the _extra jsonb cannot hold it
-                        error = RowError(line, header[p], "contains a NUL character (\\x00), which PostgreSQL "
-                                         "jsonb cannot hold", _record_dict(header, record))
-                        break
-                    extra[header[p]] = record[p]
-                if error is not None:
-                    yield error
-                    continue
+            extra = {header[p]: record[p] for p in extra_positions} if extra_positions else None
+            if extra and (bad := nul_key(extra)) is not None:
+                yield RowError(line, bad, NUL_IN_JSONB, _record_dict(header, record))
+                continue
             yield ParsedRow(line, values, extra)

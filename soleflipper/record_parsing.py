@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from soleflipper.csv_parsing import ParsedRow, RowError, converter_for
+from soleflipper.csv_parsing import NUL_IN_JSONB, ParsedRow, RowError, converter_for, nul_key
 from soleflipper.formats import CsvFormat
 
 
@@ -81,11 +81,9 @@ def parse_records(fmt: CsvFormat, records: Iterable[Mapping[str, Any]], first_in
             continue
         values.extend(constants)
         extra = {k: _text(v) if v is not None else None for k, v in flat.items() if k not in used}
-        # the _extra jsonb cannot hold NUL (an object or list value is JSON text: NUL is escaped there)
-        bad = next((k for k, v in extra.items() if "\x00" in k or (v is not None and "\x00" in v)), None)
-        if bad is not None:
-            yield RowError(index, bad, "contains a NUL character (\\x00), which PostgreSQL jsonb cannot hold",
-                           _record_text(record))
+        # (an object or list value is JSON text here: its NUL is escaped, which jsonb accepts)
+        if (bad := nul_key(extra)) is not None:
+            yield RowError(index, bad, NUL_IN_JSONB, _record_text(record))
             continue
         yield ParsedRow(index, values, extra or None)
 
