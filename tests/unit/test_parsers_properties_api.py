@@ -299,3 +299,14 @@ def test_a_malformed_notion_property_value_becomes_null_with_a_warning(kind, val
     row = flatten_page(page, {"Broken": {"column": "broken", "type": "text"}})
     assert row["values"] == {"broken": None}
     assert row["warnings"][0].startswith(f"property 'Broken' has a malformed {kind} value (")
+
+
+def test_a_nul_in_a_json_column_is_quarantined_naming_it():
+    # json.dumps writes it as \u0000, which jsonb refuses: the COPY would fail the whole batch
+    fmt = load_format("stockx_orders")
+    base = next(r for r in base_records()["stockx_orders"] if isinstance(r.get("payout"), dict))
+    bad = set_path(base, "payout.adjustments", [{"adjustmentType": "a\x00b", "amount": "1"}])
+    row, good = parse_records(fmt, [bad, base])
+    assert isinstance(row, RowError) and (row.line, row.field) == (1, "payout.adjustments")
+    assert "holds a NUL character (\\u0000), which PostgreSQL jsonb cannot hold" in row.reason
+    assert isinstance(good, ParsedRow) and good.line == 2

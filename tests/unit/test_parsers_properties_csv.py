@@ -453,3 +453,30 @@ def test_digits_other_than_ascii_and_integers_beyond_bigint_are_field_errors(tmp
     assert (overflow.line, overflow.field) == (3, "Quantity")
     assert overflow.reason == "'9223372036854775808' is out of range for a whole number (bigint)"
     assert isinstance(largest, ParsedRow) and largest.values[fmt.column_names.index("quantity")] == "9223372036854775807"
+
+
+def test_a_number_with_more_digits_than_postgresql_numeric_holds_is_a_field_error(tmp_path):
+    # numeric holds 131072 digits before the point and 16383 after; more fails the COPY
+    fmt = load_format("purchases_sheet")
+    path = tmp_path / "purchases.csv"
+    whole, fraction, largest = "9" * 131073, "0." + "1" * 16384, "0" * 20 + "9" * 131072 + "." + "1" * 16383
+    path.write_text("Purchase Date,Supplier,Style Code,Size,Quantity,Net Price,Gross Price\n"
+                    f"2024-01-01,X,A,9,1,{whole},1\n2024-01-01,X,A,9,1,{fraction},1\n"
+                    f"2024-01-01,X,A,9,1,{largest},1\n", encoding="utf-8")
+    too_long, too_fine, ok = list(parse_csv(fmt, path)[1])
+    assert (too_long.line, too_long.field) == (2, "Net Price")
+    assert too_long.reason == f"{whole[:40]!r}... has more digits than PostgreSQL numeric holds"
+    assert (too_fine.line, too_fine.field) == (3, "Net Price")
+    assert too_fine.reason == f"{fraction[:40]!r}... has more digits than PostgreSQL numeric holds"
+    assert isinstance(ok, ParsedRow) and ok.values[fmt.column_names.index("net_price")] == largest
+
+
+def test_a_nul_in_an_unknown_header_column_fails_the_file(tmp_path):
+    # the header names the keys of every row's _extra jsonb: no row could be stored
+    fmt = load_format("sales_sheet")
+    path = tmp_path / "sales.csv"
+    path.write_text("Sale Date,Platform,Order Number,Style Code,Size,Sale Price,Fees,Payout,Z\x00z\n"
+                    "2024-01-01,StockX,1-2,A,9,100,1,99,x\n", encoding="utf-8")
+    with pytest.raises(FileFormatError) as caught:
+        parse_csv(fmt, path)
+    assert str(caught.value) == f"{path}: header column 9 ('Z\\x00z') contains a NUL character"
