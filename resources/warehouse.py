@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable
@@ -23,13 +22,13 @@ import psycopg
 from psycopg import sql
 
 from soleflipper.csv_parsing import ParsedRow, RowError, parse_csv
+from soleflipper.formats import _IDENT as _PLAIN_NAME  # the names a format may give its table
 from soleflipper.formats import CsvFormat
 
 RAW_SCHEMA = "raw"
 COPY_FLUSH_BYTES = 1 << 20  # hand PostgreSQL ~1 MiB at a time
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _DDL_LOCK = 0x50_1E_F1_1B  # advisory lock id for raw schema DDL
-_PLAIN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")  # as soleflipper.formats accepts
 
 META_DDL = """
 create schema if not exists raw;
