@@ -320,6 +320,11 @@ def test_a_sync_under_faults_ends_with_the_fault_free_data_or_fails_clearly_and_
         assert sim.pending_faults == [], f"{api_name} {fault}: faults left unconsumed"
         if fault != "token":
             assert len(faulted) == times, [(r.path, r.fault) for r in faulted]
+        elif severity == "transient":  # the expiry hit: a 401 mid-walk, answered by one refresh
+            log = sim.requests
+            first_page = next(i for i, r in enumerate(log) if r.path.startswith(api.listing))
+            refreshes = [r for r in log[first_page:] if r.method == "POST" and r.form().get("grant_type") == "refresh_token"]
+            assert len(refreshes) == 1, [(r.method, r.path) for r in log]
 
         if severity == "transient":
             assert failure is None, f"{api_name} {fault} x{times}: the sync should have recovered: {failure!r}"
