@@ -110,7 +110,9 @@ def test_second_run_changes_no_raw_table(cli, first_run):
     before = _raw_counts(cli)
     batches_before = before.pop("load_batches")
     fact_before = cli.query("select * from transactions.fct_sales order by sale_id")
-    berlin_day = datetime.now(BERLIN).date()
+    # Berlin's date when the first run synced Notion (its newest batch), not merely now
+    (first_synced,) = cli.query("select max(finished_at) from raw.load_batches")[0]
+    berlin_day = first_synced.astimezone(BERLIN).date()
     again = cli("run", "--sales", "300")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     after = _raw_counts(cli)
