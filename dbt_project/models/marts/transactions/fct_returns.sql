@@ -27,15 +27,20 @@ stockx_orders as (
 
 ),
 
-recorded_stockx_purchases as (
+recorded_purchases as (
 
-    -- The unit the reseller recorded this StockX order for, when exactly one names it.
+    -- The unit the reseller recorded a StockX or eBay order for, when exactly one names it (a
+    -- purchase sold on 'other' or with no sale platform may name an order of either).
     select
-        sale_order_number,
-        min(purchase_id) as purchase_id
+        platforms.platform,
+        purchases.sale_order_number,
+        min(purchases.purchase_id) as purchase_id
     from purchases
-    where sale_order_number is not null and coalesce(sale_platform, 'stockx') in ('stockx', 'other')
-    group by sale_order_number
+    cross join (values ('stockx'), ('ebay')) as platforms (platform)
+    where
+        purchases.sale_order_number is not null
+        and coalesce(purchases.sale_platform, platforms.platform) in (platforms.platform, 'other')
+    group by platforms.platform, purchases.sale_order_number
     having count(*) = 1
 
 ),
@@ -65,7 +70,8 @@ from_stockx as (
         orders.style_code,
         orders.size_label
     from stockx_orders as orders
-    left join recorded_stockx_purchases as recorded on orders.order_number = recorded.sale_order_number
+    left join recorded_purchases as recorded
+        on recorded.platform = 'stockx' and orders.order_number = recorded.sale_order_number
 
 ),
 
@@ -76,20 +82,6 @@ ebay_refunded_lines as (
 
 ),
 
-recorded_ebay_purchases as (
-
-    -- The unit the reseller recorded this eBay order for, when exactly one names it (the line
-    -- is only clear in an order of one line).
-    select
-        sale_order_number,
-        min(purchase_id) as purchase_id
-    from purchases
-    where sale_order_number is not null and coalesce(sale_platform, 'ebay') in ('ebay', 'other')
-    group by sale_order_number
-    having count(*) = 1
-
-),
-
 from_ebay as (
 
     select
@@ -97,6 +89,7 @@ from_ebay as (
         'buyer_return' as kind,
         'ebay' as platform,
         lines.order_id as order_number,
+        -- the recorded unit is only clear in an order of one line
         case when lines.lines_in_order = 1 then recorded.purchase_id end as purchase_id,
         lines.refunded_at as occurred_at,
         lines.refunded_amount as amount,
@@ -107,7 +100,8 @@ from_ebay as (
         lines.style_code,
         lines.size_label
     from ebay_refunded_lines as lines
-    left join recorded_ebay_purchases as recorded on lines.order_id = recorded.sale_order_number
+    left join recorded_purchases as recorded
+        on recorded.platform = 'ebay' and lines.order_id = recorded.sale_order_number
 
 ),
 
