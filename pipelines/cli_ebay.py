@@ -19,26 +19,17 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import sys
 import time
 from typing import Any
 from urllib.parse import unquote
 
-from pipelines.cli_stockx import _auto_approve, _code_from, _database_url, _duration, _is_loopback
+from pipelines import cli_oauth
 from soleflipper.settings import Settings
-
-
-def _out(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def _ebay_code(value: str) -> str:
     """The code from a pasted accept-URL address, or a bare code (eBay's arrive percent-encoded: v%5E1.1%23…)."""
-    code = _code_from(value)
+    code = cli_oauth.code_from(value)
     return unquote(code) if code == value.strip() and "%" in code else code
 
 
@@ -76,37 +67,37 @@ def cmd_ebay_login(args: argparse.Namespace, settings: Settings) -> int:
         if not exchange:
             state = secrets.token_urlsafe(16)
             client_id, runame = (os.environ[name].strip() for name in (ENV_CLIENT_ID, ENV_RUNAME))
-            _out("Open this address in a browser, sign in to eBay as the seller and agree:")
-            _out()
-            _out(f"  {build_consent_url(consent, client_id, runame, state)}")
-            _out()
-            _out(f"eBay then sends the browser to your RuName's accept URL with ?state={state}&code=…")
-            _out("Copy that whole address (or only the code) and run:")
-            _out()
-            _out("  soleflipper ebay login --code '<address or code>'")
-            _out()
-            _out("Codes are single-use and expire after 5 minutes.")
+            cli_oauth.out("Open this address in a browser, sign in to eBay as the seller and agree:")
+            cli_oauth.out()
+            cli_oauth.out(f"  {build_consent_url(consent, client_id, runame, state)}")
+            cli_oauth.out()
+            cli_oauth.out(f"eBay then sends the browser to your RuName's accept URL with ?state={state}&code=…")
+            cli_oauth.out("Copy that whole address (or only the code) and run:")
+            cli_oauth.out()
+            cli_oauth.out("  soleflipper ebay login --code '<address or code>'")
+            cli_oauth.out()
+            cli_oauth.out("Codes are single-use and expire after 5 minutes.")
             return 0
-        if args.auto_approve and not _is_loopback(consent):
-            _err("--auto-approve only works against the local simulator (SOLEFLIPPER_EBAY_CONSENT_URL on "
+        if args.auto_approve and not cli_oauth.is_loopback(consent):
+            cli_oauth.err("--auto-approve only works against the local simulator (SOLEFLIPPER_EBAY_CONSENT_URL on "
                  "127.0.0.1/localhost); sign in through the browser for the real eBay")
             return 2
-        with client_from_env(_database_url(settings)) as client:
+        with client_from_env(cli_oauth.database_url(settings)) as client:
             if args.auto_approve:
-                code = _auto_approve(build_consent_url(consent, client.client_id, client.redirect_uri,
+                code = cli_oauth.auto_approve(build_consent_url(consent, client.client_id, client.redirect_uri,
                                                        secrets.token_urlsafe(16)))
             else:
                 code = _ebay_code(args.code)
             status = client.exchange_code(code)
     except (TokenStoreError, ApiClientError, ValueError) as exc:
-        _err(f"eBay sign-in failed: {exc}")
+        cli_oauth.err(f"eBay sign-in failed: {exc}")
         return 1
     refresh = (f"refresh token stored, valid until {_when(status.refresh_expires_at)}" if status.refresh_expires_at
                else "refresh token stored" if status.has_refresh_token else "refresh token MISSING")
-    _out(f"Signed in to eBay. Tokens are stored encrypted in ops.api_credentials (access token valid until "
+    cli_oauth.out(f"Signed in to eBay. Tokens are stored encrypted in ops.api_credentials (access token valid until "
          f"{_when(status.access_expires_at) if status.access_expires_at else 'unknown'}; {refresh}).")
     if _is_set(ENV_REFRESH_TOKEN):
-        _out(f"Note: {ENV_REFRESH_TOKEN} is set and wins over the stored refresh token: unset it to use this sign-in.")
+        cli_oauth.out(f"Note: {ENV_REFRESH_TOKEN} is set and wins over the stored refresh token: unset it to use this sign-in.")
     return 0
 
 
@@ -126,23 +117,23 @@ def cmd_ebay_status(args: argparse.Namespace, settings: Settings) -> int:
     )
     from resources.token_store import FERNET_KEY_ENV, TokenStore, TokenStoreError
 
-    _out(f"eBay API: {(os.environ.get(ENV_API_URL) or '').strip() or DEFAULT_API_URL}")
+    cli_oauth.out(f"eBay API: {(os.environ.get(ENV_API_URL) or '').strip() or DEFAULT_API_URL}")
     names = (ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_RUNAME, ENV_REFRESH_TOKEN, FERNET_KEY_ENV)
-    _out("settings: " + ", ".join(f"{name} {'set' if _is_set(name) else 'NOT SET'}" for name in names))
+    cli_oauth.out("settings: " + ", ".join(f"{name} {'set' if _is_set(name) else 'NOT SET'}" for name in names))
     signing = (_is_set(ENV_SIGNING_KEY), _is_set(ENV_SIGNATURE_KEY_JWE))
-    _out("Finances request signing (EU/UK sellers): " + (
+    cli_oauth.out("Finances request signing (EU/UK sellers): " + (
         "on" if all(signing) else "off" if not any(signing)
         else f"INCOMPLETE: set both {ENV_SIGNING_KEY} and {ENV_SIGNATURE_KEY_JWE}"))
     configured = _is_set(ENV_CLIENT_ID) and _is_set(ENV_CLIENT_SECRET) and all(signing) == any(signing)
     env_refresh = _is_set(ENV_REFRESH_TOKEN)
     try:
-        store = TokenStore(_database_url(settings), os.environ.get(FERNET_KEY_ENV) or None)
+        store = TokenStore(cli_oauth.database_url(settings), os.environ.get(FERNET_KEY_ENV) or None)
         tokens = describe_tokens(store.load(PROVIDER))
     except TokenStoreError as exc:
-        _out(f"tokens: {exc}")
+        cli_oauth.out(f"tokens: {exc}")
         return 1
     if not tokens.stored:
-        _out("tokens: none stored — run `soleflipper ebay login`"
+        cli_oauth.out("tokens: none stored — run `soleflipper ebay login`"
              + (f" (until then the pipeline signs in with {ENV_REFRESH_TOKEN})" if env_refresh else ""))
         return 0 if configured and env_refresh else 1
     now = time.time()
@@ -150,7 +141,7 @@ def cmd_ebay_status(args: argparse.Namespace, settings: Settings) -> int:
     if expires is None:
         access = "access token expiry unknown"
     elif expires.timestamp() > now:
-        access = f"access token valid until {_when(expires)} (in {_duration(expires.timestamp() - now)})"
+        access = f"access token valid until {_when(expires)} (in {cli_oauth.duration(expires.timestamp() - now)})"
     else:
         access = f"access token expired {_when(expires)} (renewed automatically on the next call)"
     usable = tokens.has_refresh_token and (refresh_expires is None or refresh_expires.timestamp() > now)
@@ -162,9 +153,9 @@ def cmd_ebay_status(args: argparse.Namespace, settings: Settings) -> int:
         refresh = f"refresh token valid until {_when(refresh_expires)}"
     else:
         refresh = f"refresh token EXPIRED {_when(refresh_expires)}: run `soleflipper ebay login`"
-    _out(f"tokens: stored; {access}; {refresh}")
+    cli_oauth.out(f"tokens: stored; {access}; {refresh}")
     if env_refresh:
-        _out(f"note: {ENV_REFRESH_TOKEN} is set and is used instead of the stored refresh token")
+        cli_oauth.out(f"note: {ENV_REFRESH_TOKEN} is set and is used instead of the stored refresh token")
     return 0 if configured and (usable or env_refresh) else 1
 
 

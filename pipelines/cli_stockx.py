@@ -20,49 +20,11 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import sys
 import time
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
+from pipelines import cli_oauth
 from soleflipper.settings import Settings
-
-
-def _out(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _database_url(settings: Settings) -> str:
-    """The warehouse, started and created if it is the project-local cluster."""
-    from resources.postgres import provision
-
-    return provision(settings).warehouse_url
-
-
-def _code_from(value: str) -> str:
-    """The code itself, or the ``code`` parameter of the pasted redirect address."""
-    value = value.strip()
-    if "://" in value or value.startswith("?") or "code=" in value:
-        codes = parse_qs(urlsplit(value).query or value.lstrip("?")).get("code")
-        if not codes:
-            raise ValueError("the pasted address has no code=… parameter")
-        return codes[0]
-    return value
-
-
-def _is_loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in {"127.0.0.1", "localhost", "::1"}
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(abs(seconds), 3600)
-    return f"{hours}h {rest // 60:02d}m"
-
 
 # --------------------------------------------------------------------------- stockx login
 
@@ -81,51 +43,37 @@ def cmd_stockx_login(args: argparse.Namespace, settings: Settings) -> int:
                 raise StockXConfigError(f"StockX is not configured: set {', '.join(missing)}")
             state = secrets.token_urlsafe(16)
             url = build_authorize_url(config.auth_url, config.client_id, config.redirect_uri, state)
-            _out("Open this address in a browser and sign in to StockX:")
-            _out()
-            _out(f"  {url}")
-            _out()
-            _out(f"StockX then sends the browser to {config.redirect_uri}?code=…&state={state}")
-            _out("Copy that whole address (or only the code) and run:")
-            _out()
-            _out("  soleflipper stockx login --code '<address or code>'")
-            _out()
-            _out("Codes are single-use and expire within minutes.")
+            cli_oauth.out("Open this address in a browser and sign in to StockX:")
+            cli_oauth.out()
+            cli_oauth.out(f"  {url}")
+            cli_oauth.out()
+            cli_oauth.out(f"StockX then sends the browser to {config.redirect_uri}?code=…&state={state}")
+            cli_oauth.out("Copy that whole address (or only the code) and run:")
+            cli_oauth.out()
+            cli_oauth.out("  soleflipper stockx login --code '<address or code>'")
+            cli_oauth.out()
+            cli_oauth.out("Codes are single-use and expire within minutes.")
             return 0
-        with config.client(_database_url(settings), login=True) as client:
+        with config.client(cli_oauth.database_url(settings), login=True) as client:
             if args.auto_approve:
-                if not _is_loopback(client.auth_url):
-                    _err("--auto-approve only works against a local simulator (SOLEFLIPPER_STOCKX_AUTH_URL "
+                if not cli_oauth.is_loopback(client.auth_url):
+                    cli_oauth.err("--auto-approve only works against a local simulator (SOLEFLIPPER_STOCKX_AUTH_URL "
                          "on 127.0.0.1/localhost); sign in through the browser for the real StockX")
                     return 2
-                code = _auto_approve(client.authorize_url(secrets.token_urlsafe(16)))
+                code = cli_oauth.auto_approve(client.authorize_url(secrets.token_urlsafe(16)))
             else:
-                code = _code_from(args.code)
+                code = cli_oauth.code_from(args.code)
             status = client.exchange_code(code)
     except (StockXConfigError, TokenStoreError, ApiClientError, ValueError) as exc:
-        _err(f"StockX sign-in failed: {exc}")
+        cli_oauth.err(f"StockX sign-in failed: {exc}")
         return 1
     valid = status.expires_at.strftime("%Y-%m-%d %H:%M UTC") if status.expires_at else "unknown"
-    _out(f"Signed in to StockX. Tokens are stored encrypted in ops.api_credentials "
+    cli_oauth.out(f"Signed in to StockX. Tokens are stored encrypted in ops.api_credentials "
          f"(access token valid until {valid}; refresh token {'stored' if status.has_refresh_token else 'MISSING'}).")
     if not status.has_refresh_token:
-        _out("Without a refresh token the pipeline stops when the access token expires: "
+        cli_oauth.out("Without a refresh token the pipeline stops when the access token expires: "
              "check that the application may use scope offline_access.")
     return 0
-
-
-def _auto_approve(authorize_url: str) -> str:
-    """Simulator only: request the sign-in page and take the code from its redirect."""
-    import httpx
-
-    try:
-        response = httpx.get(authorize_url, follow_redirects=False, timeout=10)
-    except httpx.HTTPError as exc:
-        raise ValueError(f"cannot reach the sign-in page ({type(exc).__name__}): is the simulator running?") from None
-    location = response.headers.get("location")
-    if response.status_code != 302 or not location:
-        raise ValueError(f"the sign-in page did not redirect (HTTP {response.status_code})")
-    return _code_from(location)
 
 
 # --------------------------------------------------------------------------- stockx status
@@ -147,40 +95,40 @@ def cmd_stockx_status(args: argparse.Namespace, settings: Settings) -> int:
     try:
         config = StockXSettings.from_env()
     except StockXConfigError as exc:
-        _err(str(exc))
+        cli_oauth.err(str(exc))
         return 1
-    _out(f"StockX API: {config.base_url} (sign-in: {config.auth_url})")
+    cli_oauth.out(f"StockX API: {config.base_url} (sign-in: {config.auth_url})")
     flags = [(ENV_API_KEY, config.api_key), (ENV_CLIENT_ID, config.client_id),
              (ENV_CLIENT_SECRET, config.client_secret), (ENV_REDIRECT_URI, config.redirect_uri),
              (FERNET_KEY_ENV, config.fernet_key)]
-    _out("settings: " + ", ".join(f"{name} {'set' if value else 'NOT SET'}" for name, value in flags))
-    database_url = _database_url(settings)
+    cli_oauth.out("settings: " + ", ".join(f"{name} {'set' if value else 'NOT SET'}" for name, value in flags))
+    database_url = cli_oauth.database_url(settings)
     ok = True
     store = TokenStore(database_url, config.fernet_key or None)
     try:
         tokens = describe_tokens(store.load(PROVIDER))
     except TokenStoreError as exc:
-        _out(f"tokens: {exc}")
+        cli_oauth.out(f"tokens: {exc}")
         ok = False
     else:
         if not tokens.stored:
-            _out("tokens: none stored — run `soleflipper stockx login`")
+            cli_oauth.out("tokens: none stored — run `soleflipper stockx login`")
             ok = False
         else:
             left = tokens.expires_in(time.time())
             if tokens.expires_at is None or left is None:
                 access = "access token expiry unknown (renewed on the first 401)"
             elif left > 0:
-                access = f"access token valid until {tokens.expires_at:%Y-%m-%d %H:%M} UTC (in {_duration(left)})"
+                access = f"access token valid until {tokens.expires_at:%Y-%m-%d %H:%M} UTC (in {cli_oauth.duration(left)})"
             else:
                 access = (f"access token expired {tokens.expires_at:%Y-%m-%d %H:%M} UTC "
                           "(renewed automatically on the next call)")
             refresh = "refresh token stored" if tokens.has_refresh_token else "NO refresh token: run `soleflipper stockx login`"
             ok = ok and tokens.has_refresh_token
-            _out(f"tokens: stored; {access}; {refresh}")
+            cli_oauth.out(f"tokens: stored; {access}; {refresh}")
     with DailyBudget(database_url, PROVIDER, config.daily_budget) as budget:
         used = budget.used()
-        _out(f"daily budget: {used} of {budget.limit} requests used today (UTC), "
+        cli_oauth.out(f"daily budget: {used} of {budget.limit} requests used today (UTC), "
              f"{max(0, budget.limit - used)} remaining; resets {budget.resets_at():%Y-%m-%d %H:%M} UTC")
     return 0 if ok else 1
 
@@ -191,8 +139,8 @@ def cmd_stockx_status(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_secrets_new_key(args: argparse.Namespace, settings: Settings) -> int:
     from resources.token_store import FERNET_KEY_ENV, new_key
 
-    _out(new_key())
-    _err(f"Export it as {FERNET_KEY_ENV} (keep it secret; tokens stored with another key cannot be read). "
+    cli_oauth.out(new_key())
+    cli_oauth.err(f"Export it as {FERNET_KEY_ENV} (keep it secret; tokens stored with another key cannot be read). "
          "Changing it later means signing in again: `soleflipper stockx login`.")
     return 0
 
