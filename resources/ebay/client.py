@@ -253,9 +253,12 @@ class EbayClient(ApiClient):
                                 method="POST", url_path=TOKEN_PATH) from None
             raise
         self.refreshes += 1
-        return self._store(data, refresh_token)
+        return self._store(data, refresh_token, previous=stored)
 
-    def _store(self, data: Mapping[str, Any], refresh_token: str | None) -> dict[str, Any]:
+    def _store(self, data: Mapping[str, Any], refresh_token: str | None,
+               previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Save a token response; ``previous``: the stored record it replaces (keeps the refresh
+        token's expiry, which only the code grant reports)."""
         try:
             lifetime = float(data.get("expires_in") or 7200)
         except (TypeError, ValueError):
@@ -266,7 +269,7 @@ class EbayClient(ApiClient):
         if isinstance(data.get("refresh_token_expires_in"), int | float):
             tokens["refresh_expires_at"] = self._clock() + float(data["refresh_token_expires_in"])
         else:
-            previous = self._tokens or {}
+            previous = previous or {}
             if previous.get("refresh_token") == refresh_token and previous.get("refresh_expires_at"):
                 tokens["refresh_expires_at"] = previous["refresh_expires_at"]
         self.token_store.save(PROVIDER, tokens)
