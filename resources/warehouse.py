@@ -22,8 +22,7 @@ import psycopg
 from psycopg import sql
 
 from soleflipper.csv_parsing import ParsedRow, RowError, parse_csv
-from soleflipper.formats import _IDENT as _PLAIN_NAME  # the names a format may give its table
-from soleflipper.formats import CsvFormat
+from soleflipper.formats import IDENTIFIER, CsvFormat
 
 RAW_SCHEMA = "raw"
 COPY_FLUSH_BYTES = 1 << 20  # hand PostgreSQL ~1 MiB at a time
@@ -146,7 +145,7 @@ def ensure_raw_table(conn: psycopg.Connection, fmt: CsvFormat) -> None:
     """
     # The format loader already refuses such names; checked again here, before any SQL, because
     # a hostile name must never reach the catalog look-up (PostgreSQL 16's to_regclass accepts it).
-    if not _PLAIN_NAME.match(fmt.table):
+    if not IDENTIFIER.match(fmt.table):
         raise LoadError(f"raw table name {fmt.table!r} refused: not a plain name (a-z, 0-9, _)")
     ensure_meta_tables(conn)
     wanted = set(fmt.column_names) | {"_extra", "_batch_id", "_source", "_source_line", "_loaded_at", "_row_hash"}

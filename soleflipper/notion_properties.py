@@ -78,7 +78,7 @@ KNOWN_TYPES = frozenset(
         "last_edited_time", "created_by", "last_edited_by", "unique_id", "button", "verification", "place",
     }
 )  # fmt: skip
-_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}\Z")  # \Z: "$" matches before a trailing newline
 
 
 # -- value types ------------------------------------------------------------------------------

@@ -95,8 +95,9 @@ SQL_TYPES = {
 }
 DECIMAL_SEPARATORS = (".", ",")
 THOUSANDS_SEPARATORS = (",", ".", "'", " ", "\u00a0", "\u202f")
-_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+# \Z, not $: "$" also matches before a trailing newline ("abc\n" is no identifier)
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}\Z")
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}\Z")
 _COLUMN_KEYS = {"name", "header", "type", "aliases", "optional", "not_null", "pattern", "min", "max",
                 "strip_chars", "extract", "default", "currency"}
 _TOP_KEYS = {
@@ -193,7 +194,7 @@ def normalise_header(text: str) -> str:
 
 
 def _require_ident(value: object, where: str) -> str:
-    if not isinstance(value, str) or not _IDENT.match(value):
+    if not isinstance(value, str) or not IDENTIFIER.match(value):
         raise FormatError(f"{where}: {value!r} is not a valid name (lower-case letters, digits, _)")
     return value
 
@@ -412,7 +413,7 @@ def parse_format(data: dict, where: str) -> CsvFormat:
         if col.name in names:
             raise FormatError(f"{where}: constant column {col.name!r} (from currency/constants) clashes with "
                               "a column of the same name")
-        if not _IDENT.match(col.name):
+        if not IDENTIFIER.match(col.name):
             raise FormatError(f"{where}: constant column name {col.name!r} is too long")
         names.append(col.name)
     if len(set(names)) != len(names):

@@ -158,3 +158,10 @@ def test_ebay_refund_with_fees_given_back_passes_and_a_negative_fee_basis_fails(
     report = ValidationReport()
     validate_chunk(table_schema(fmt), pd.DataFrame.from_records([row, bad]), report)
     assert dict(report.by_check) == {"total_fee_basis_amount: >= 0": 1}
+
+
+def test_a_name_with_a_trailing_newline_is_no_identifier():
+    from soleflipper.formats import IDENTIFIER
+
+    assert IDENTIFIER.match("stockx_sales_report")
+    assert not IDENTIFIER.match("stockx_sales_report\n")  # "$" would have let it through
