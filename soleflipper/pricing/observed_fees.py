@@ -23,11 +23,11 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from soleflipper.money import to_cents
 from soleflipper.pricing.rules import PricingRules
 
 WINDOW_DAYS = 365
 RATE_PLACES = Decimal("0.0001")
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def observe_ebay_fees(items: Iterable[FeeLineItem], on: date) -> ObservedEbayFee
     fixed = statistics.median(per_order.values()) if per_order else None
     return ObservedEbayFees(
         final_value_rate=(fvf / basis).quantize(RATE_PLACES, ROUND_HALF_UP),
-        fixed_per_order=None if fixed is None else Decimal(fixed).quantize(CENT, ROUND_HALF_UP),
+        fixed_per_order=to_cents(fixed),
         currency=currency,
         line_items=len(window),
         orders=len(per_order),
