@@ -4,11 +4,13 @@ The sync functions run with the simulator's frozen clock; the Dagster multi-asse
 more through ``dg.materialize``. One dbt run (on a copy of the session's demo warehouse) proves
 the API lines reach fct_sales, fct_unit_economics and the platform comparison, with the CSV
 report's line of the same order counted once, and that eBay's REFUND and SHIPPING_LABEL
-transactions count in the sales (shipping, partial refunds, fee credits) and in fct_returns.
+transactions count in the sales (shipping, partial refunds, fee credits) and in fct_returns,
+and that the two that cannot land on a line are the warnings of assert_ebay_refunds_and_labels_are_applied.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,6 +20,7 @@ import dagster as dg
 import psycopg
 import pytest
 from dbt_runner import dbt_ok
+from psycopg import sql
 from warehouse_datasets import build_demo_warehouse
 
 from assets.ebay import ORDERS_KEY, TRANSACTIONS_KEY, ebay_api_sync
@@ -100,11 +103,24 @@ def _refunds_and_label(sim) -> tuple[dict, dict, dict]:
     return r, o, added
 
 
+def _refund_and_label_that_cannot_apply(sim, order: dict) -> dict:
+    """Finances transactions no order line can take: a REFUND of ``order`` naming a line item the
+    order does not have, and a SHIPPING_LABEL of an order that was never loaded."""
+    when = datetime.fromisoformat(order["creationDate"].replace("Z", "+00:00")) + timedelta(days=2)
+    unknown_order = {**order, "orderId": "99-99999-99999"}
+    bad = {"line": refund_transaction(order, when, {"999": "15.00"}, transaction_id="R-LINE-999"),
+           "order": shipping_label_transaction(unknown_order, when, "4.56", transaction_id="L-ORDER-99")}
+    with sim.lock:
+        sim.world.transactions.extend(bad.values())
+    return bad
+
+
 def test_payout_after_the_order_attaches_fees_once_and_reaches_every_mart(sim, database_copy, tmp_path: Path):
     url, _ = database_copy("demo_warehouse", build_demo_warehouse)
     # two sizes of one multi-variation listing in one order: two sales
     sim.add_order(SEED_NOW - timedelta(days=20), [0, 0], with_transaction=True)
     refunded, refunded_order, added = _refunds_and_label(sim)
+    _refund_and_label_that_cannot_apply(sim, refunded)
     orders = sorted((o for o in sim.world.orders if o not in (refunded, refunded_order)),
                     key=lambda o: o["creationDate"])
     pending, newest = orders[-2], orders[-1]  # the two newest orders: no Finances transaction yet
@@ -119,7 +135,7 @@ def test_payout_after_the_order_attaches_fees_once_and_reaches_every_mart(sim, d
         first, orders_cursor = sync_orders(client, conn, since=None, now=SEED_NOW, overlap=OVERLAP)
         txns, cursor, _ = sync_transactions(client, conn, since=None, now=SEED_NOW, overlap=OVERLAP)
         assert first.totals()["rows_loaded"] == 15
-        assert (txns.totals()["rows_loaded"], txns.totals()["rows_quarantined"]) == (16, 0)
+        assert (txns.totals()["rows_loaded"], txns.totals()["rows_quarantined"]) == (18, 0)
         (line, fee, payout), = _line_fees(pending)
         assert (fee, payout) == (Decimal("13.51"), Decimal("88.48"))
         assert _sale(conn, pending["orderId"]) == [("ebay_api", line, Decimal("101.99"), None, None, False)]
@@ -149,13 +165,28 @@ def test_payout_after_the_order_attaches_fees_once_and_reaches_every_mart(sim, d
         assert start4 == cursor3 - OVERLAP
         assert (fourth.totals()["rows_loaded"], fourth.totals()["rows_duplicate"]) == (0, 1)
         assert conn.execute("select count(*), count(distinct transaction_id) from raw.ebay_api_transactions"
-                            ).fetchone() == (18, 18)
+                            ).fetchone() == (20, 20)
         conn.commit()
 
     # Only the models between the eBay staging views and the marts asserted below (time budget).
     dbt_ok(url, tmp_path / "target", "build", "--exclude", "resource_type:test", "--select", "ebay_item_mappings",
            *(f"{staging}+,+{mart}" for staging in ("stg_ebay__api_orders", "stg_ebay__api_transactions")
              for mart in ("mv_platform_performance", "unmatched_items", "fct_returns")))
+    # The two transactions no line can take are the test's only rows (a warning, the run passes);
+    # the good refunds and the label, which landed to the cent, give none.
+    check = "assert_ebay_refunds_and_labels_are_applied"
+    dbt_ok(url, tmp_path / "target", "test", "--select", check)
+    (result,) = (r for r in json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+                 if r["unique_id"].startswith("test."))  # not the on-run-start hooks
+    assert (result["status"], result["failures"]) == ("warn", 2)
+    with psycopg.connect(url) as conn:
+        query = sql.SQL("select transaction_id, order_id, line_item_id, problem from ({}) as problems"
+                        " order by transaction_id").format(sql.SQL(result["compiled_code"]))
+        problems = conn.execute(query).fetchall()
+    assert problems == [
+        ("L-ORDER-99", "99-99999-99999", None, "SHIPPING_LABEL L-ORDER-99 for order 99-99999-99999 not loaded"),
+        ("R-LINE-999", refunded["orderId"], "999", f"REFUND R-LINE-999 names line 999 not in order {refunded['orderId']}"),
+    ]
 
     expected = {(o["orderId"], legacy): (fee, pay) for o in orders if o["cancelStatus"]["cancelState"] != "CANCELED"
                 for legacy, fee, pay in _line_fees(o)}
